@@ -1,0 +1,44 @@
+"""The errors vmapx raises: each carries a user-facing message and, where one exists, a hint."""
+
+from __future__ import annotations
+
+
+class VmapxError(Exception):
+    """Base class. `message` says what went wrong; `hint` says what to type instead."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class SpecError(VmapxError):
+    """A shape, dtype, axes or static-value spec that does not parse."""
+
+
+class TargetError(VmapxError):
+    """A function spec that does not resolve to a callable (unknown name, bad file, import failure)."""
+
+
+class UsageError(VmapxError):
+    """Options that do not fit together, or arguments that do not fit the function."""
+
+
+class VmapFailure(VmapxError):
+    """The user's vmap fails for these inputs: a finding, not a usage mistake (exit 1).
+
+    `kind` is one of KINDS; `jax_message` keeps JAX's own text when JAX raised.
+    """
+
+    exit_code = 1
+    KINDS = ("inconsistent_sizes", "axis_out_of_range", "no_mapped_axis", "in_axes_length",
+             "example_shape", "data_dependent", "other")
+
+    def __init__(self, kind: str, message: str, hint: str | None = None,
+                 jax_message: str | None = None):
+        assert kind in self.KINDS, kind
+        super().__init__(message, hint)
+        self.kind = kind
+        self.jax_message = jax_message
