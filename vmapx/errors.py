@@ -29,7 +29,8 @@ class UsageError(VmapxError):
 class VmapFailure(VmapxError):
     """The user's vmap fails for these inputs: a finding, not a usage mistake (exit 1).
 
-    `kind` is one of KINDS; `jax_message` keeps JAX's own text when JAX raised.
+    `kind` is one of KINDS; `jax_message` keeps JAX's own text when JAX raised; `short` is
+    a few words for a table cell.
     """
 
     exit_code = 1
@@ -37,8 +38,9 @@ class VmapFailure(VmapxError):
              "example_shape", "data_dependent", "other")
 
     def __init__(self, kind: str, message: str, hint: str | None = None,
-                 jax_message: str | None = None):
+                 jax_message: str | None = None, short: str | None = None):
         assert kind in self.KINDS, kind
         super().__init__(message, hint)
         self.kind = kind
         self.jax_message = jax_message
+        self.short = short or message

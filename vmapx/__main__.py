@@ -1,0 +1,5 @@
+"""`python -m vmapx` runs the CLI."""
+
+from vmapx.cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""The `vmapx` command line: parses options, calls the core, renders. The one error boundary.
+
+Importing this package imports neither jax nor the renderer: `vmapx --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="vmapx",
+    epilog="Exit codes: 0 ok · 1 your vmap fails for these inputs (explained) · 2 bad input.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"vmapx {version('vmapx')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print vmapx's version and exit.")) -> None:
+    """vmap shape explorer and jaxpr inspector for JAX.
+
+    Trace a function abstractly (no arrays allocated) and see what jax.vmap does to it: output shapes, where the batch axis lands, why a vmap fails and which in_axes would work.
+
+    [bold]Start here[/]: vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
+    """
+
+
+from vmapx.cli import shape as _shape  # noqa: E402,F401  (registers the command)
+
+
+def main() -> None:
+    """Entry point of the `vmapx` console script."""
+    app()

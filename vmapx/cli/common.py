@@ -1,0 +1,96 @@
+"""What every command shares: the error boundary, named-argument parsing, JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, NoReturn
+
+import typer
+
+from vmapx.errors import SpecError, VmapxError
+from vmapx.spec import ShapeSpec, parse_shape
+
+# Options that let a command take `--NAME SHAPE` for each of the function's own arguments.
+DYNAMIC = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def fail(error: VmapxError) -> NoReturn:
+    """Print a VmapxError as `error: …` / `hint: …` on stderr and exit with its code."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(stderr=True)
+    msg = Text("error: ", style="bold red")
+    msg.append(error.message)
+    if error.hint:
+        msg.append("\nhint: ", style="bold green")
+        msg.append(error.hint)
+    console.print(msg)
+    raise typer.Exit(error.exit_code)
+
+
+def guarded(debug: bool, body: Callable[[], int]) -> None:
+    """Run a command body: VmapxErrors become messages and exit codes; no traceback unless
+    --debug. The body returns its exit code."""
+    try:
+        code = body()
+    except typer.Exit:
+        raise
+    except VmapxError as error:
+        if debug:
+            raise
+        fail(error)
+    except KeyboardInterrupt:
+        raise typer.Exit(130)
+    except Exception as exc:  # a bug in vmapx or an error we did not foresee
+        if debug:
+            raise
+        fail(VmapxError(f"unexpected {type(exc).__name__}: {exc}",
+                        "run again with --debug to see the traceback, and please report it"))
+    raise typer.Exit(code)
+
+
+def named_args(extra: list[str], pairs: list[str]) -> dict[str, ShapeSpec]:
+    """`--a 2,3 --b=f32[3]` (left over by the option parser) and `--arg NAME=SHAPE` → specs."""
+    out: dict[str, ShapeSpec] = {}
+    tokens = list(extra)
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if not tok.startswith("--") or len(tok) < 3:
+            raise SpecError(f"unexpected argument {tok!r}",
+                            "give each argument's shape as --NAME SHAPE, e.g. --x f32[3,4]")
+        name, eq, value = tok[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(tokens) or tokens[i + 1].startswith("--"):
+                raise SpecError(f"--{name} needs a shape",
+                                f"write e.g. --{name} f32[3,4] (or --{name} 3,4)")
+            value = tokens[i + 1]
+            i += 1
+        i += 1
+        _add(out, name.replace("-", "_") if not name.isidentifier() else name, value)
+    for pair in pairs:
+        name, eq, value = pair.partition("=")
+        if not eq or not name.strip().isidentifier():
+            raise SpecError(f"cannot read --arg {pair!r}", "write --arg NAME=SHAPE, e.g. "
+                            "--arg x=f32[3,4]")
+        _add(out, name.strip(), value)
+    return out
+
+
+def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
+    if not name.isidentifier():
+        raise SpecError(f"--{name} is not an option or an argument name",
+                        "run with --help to see the options; arguments are --NAME SHAPE")
+    if name in out:
+        raise SpecError(f"--{name} is given twice", f"give --{name} once")
+    try:
+        out[name] = parse_shape(value)
+    except SpecError as err:
+        raise SpecError(f"--{name}: {err.message}", err.hint) from None
+
+
+def print_json(data: Any) -> None:
+    """The report as JSON on stdout, and nothing else there."""
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,75 @@
+"""`vmapx shape`: the vmap shape explorer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vmapx.cli import app
+from vmapx.cli.common import DYNAMIC, guarded, named_args, print_json
+from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxes, Json, OutAxes,
+                               Static, build_request)
+
+
+@app.command(context_settings=DYNAMIC)
+def shape(
+    ctx: typer.Context,
+    function: Function,
+    in_axes: InAxes = None,
+    out_axes: OutAxes = "0",
+    batch: Batch = None,
+    axis_size: AxisSize = None,
+    static: Static = None,
+    arg: ArgPairs = None,
+    explore: Annotated[bool, typer.Option(
+        "--explore", help="Try every in_axes combination and show what each gives.")] = False,
+    json: Json = False,
+    debug: Debug = False,
+) -> None:
+    """Show what vmap does to shapes: outputs, where the batch axis lands, why it fails.
+
+    Give each argument's shape as [bold]--NAME SHAPE[/], NAME being the function's parameter name ([bold]--v 4,5[/] for model(v)) or, for functions taking *args like jnp.add, its position: [bold]--a[/], [bold]--b[/], [bold]--c[/] … An argument left without a shape borrows the per-example shape of the first mapped argument.
+
+    [bold]SHAPE[/]: 2,3,5 · f32[2,3,5] · float32[2,3,5] · f32[] or scalar for a scalar. Dtypes: bool, i8…i64, u8…u64, bf16, f16, f32 (the default), f64, c64, c128, or their long names (float32); a 64-bit dtype turns on x64.
+
+    [bold]AXES[/]: 0,None (one entry per positional argument) · 1 (the same for all) · -1 (counted from the end).
+
+    Without --batch the shapes are the full, batched shapes; with [bold]--batch N[/] they are per-example and N is inserted at each mapped argument's in_axis.
+
+    [bold]Examples[/]
+
+      vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
+
+      vmapx shape jnp.dot --a 5,100 --b 100 --in-axes 0,None
+
+      vmapx shape examples/neuron.py:model --v 4,5
+
+      vmapx shape examples/dot.py:affine --batch 3
+
+      vmapx shape jnp.add --a 2,3,5 --b 2,3,5 --in-axes 0,1 --explore
+
+      vmapx shape jnp.sum --a 4,3 --static axis=0 --json
+    """
+
+    def body() -> int:
+        from vmapx.shape import analyze
+
+        req = build_request(function, named_args(ctx.args, arg or []), in_axes, out_axes,
+                            batch, axis_size, static)
+        report = analyze(req.fn, req.given, fn_name=req.fn_name, in_axes=req.in_axes,
+                         out_axes=req.out_axes, batch=req.batch, axis_size=req.axis_size,
+                         static=req.static, explore=explore)
+        if req.notes:
+            report.notes[:0] = req.notes
+        if json:
+            print_json(report.to_json())
+        else:
+            from rich.console import Console
+
+            from vmapx.render import render_shape
+
+            Console().print(render_shape(report, show_jax_message=debug))
+        return 0 if report.ok else 1
+
+    guarded(debug, body)

@@ -1,0 +1,106 @@
+"""The shape report: frozen dataclasses that the renderer, `--json` and notebooks all read."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    name: str
+    shape: Shape                 # the batched shape vmap is called with
+    dtype: str
+    in_axis: int | None          # negatives resolved
+    example_shape: Shape         # the per-example shape the function sees
+    batch_size: int | None       # the size of this argument's mapped axis
+    borrowed_from: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputInfo:
+    path: str                    # the output's key path (`[0]`, `['W']`), "" for a lone array
+    shape: Shape
+    dtype: str
+    out_axis: int | None         # resolved; None when the output is not mapped
+    example_shape: Shape
+
+
+@dataclass(frozen=True)
+class PatternRow:
+    out_axes: int
+    shapes: list[Shape | None]   # one per output; None where out_axes is out of range for it
+
+
+@dataclass(frozen=True)
+class ExploreRow:
+    in_axes: list[int | None]
+    shapes: list[Shape] | None   # output shapes, or None when vmap fails
+    kind: str | None = None      # the failure kind
+    reason: str | None = None    # a few words on why it fails
+    mine: bool = False           # the user's own in_axes
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    in_axes: list[int | None]
+    shapes: list[Shape]
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    kind: str
+    message: str
+    hint: str | None
+    suggestions: list[Suggestion] = field(default_factory=list)
+    jax_message: str | None = None
+
+
+@dataclass(frozen=True)
+class ShapeReport:
+    """What `vmapx shape` found: inputs, outputs, the out_axes pattern, and any failure."""
+
+    function: str
+    batch_size: int | None
+    inputs: list[InputInfo]
+    outputs: list[OutputInfo]
+    out_axes_pattern: list[PatternRow]
+    error: ErrorInfo | None = None
+    explore: list[ExploreRow] | None = None
+    explore_note: str | None = None  # says how the exploration was capped, if it was
+    notes: list[str] = field(default_factory=list)
+    batch_given: bool = False        # the shapes were given per-example (--batch)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready dicts and lists (tuples become lists)."""
+        return _jsonable(dataclasses.asdict(self))
+
+    def __rich__(self):
+        from vmapx.render import render_shape
+
+        return render_shape(self)
+
+    def _repr_html_(self) -> str:  # Jupyter shows the same tables as the CLI
+        from vmapx.render import to_html
+
+        return to_html(self)
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's terminal
+        from vmapx.render import to_text
+
+        printer.text(to_text(self))
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
