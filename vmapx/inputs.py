@@ -78,7 +78,11 @@ def plan(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], in_axes:
          static: Mapping[str, Any], batch: int | None, fn_name: str) -> list[Arg]:
     """Order the given inputs as positional arguments and fill missing shapes by borrowing."""
     n_axes = len(in_axes) if isinstance(in_axes, (tuple, list)) else 0
-    want = max(len(given), n_axes, arity(fn) or 0)
+    nin = arity(fn)
+    if nin is not None and len(given) > nin:
+        raise UsageError(f"{fn_name} takes {nin} arguments but {len(given)} shapes are given",
+                         f"give {', '.join('--' + n for n in letters(nin))} only")
+    want = nin if nin is not None else max(len(given), n_axes)
     names, lettered = positional_names(fn, want)
     unknown = [n for n in given if n not in names]
     if unknown:
@@ -103,35 +107,29 @@ def _borrow(order: list[str], given: Mapping[str, ShapeSpec | None], in_axes: Ax
             batch: int | None, fn_name: str) -> list[Arg]:
     axes = _per_arg(in_axes, len(order))
     missing = [n for n in order if given.get(n) is None]
-    if axes is None and missing:
-        raise length_failure(in_axes, order)
-    source = None
-    for n, ax in zip(order, axes or [None] * len(order)):
-        spec = given.get(n)
-        if spec is not None and ax is not None:
-            source = (n, spec, ax)
-            break
+    if axes is None:
+        if missing:
+            raise length_failure(in_axes, order)
+        axes = [None] * len(order)  # every shape is given; `place` reports the length
+    # borrow from the first mapped argument with a shape, else from the first with a shape
+    with_shape = [(n, given[n], ax) for n, ax in zip(order, axes) if given.get(n) is not None]
+    source = next((s for s in with_shape if s[2] is not None), with_shape[0] if with_shape else None)
     args = []
-    for n, ax in zip(order, axes or [0] * len(order)):
+    for n, ax in zip(order, axes):
         spec = given.get(n)
         if spec is not None:
             args.append(Arg(n, spec.shape, spec.dtype or DEFAULT_DTYPE))
             continue
         if source is None:
             raise UsageError(
-                f"{fn_name}: no shape for {', '.join(missing)}, and no mapped argument to borrow"
-                " one from",
+                f"{fn_name}: no shape for {', '.join(missing)}, and no argument with a shape to"
+                " borrow one from",
                 "give each a shape, e.g. " + _example_command(fn_name, order, given))
         src_name, src_spec, src_ax = source
         example = src_spec.shape
-        if batch is None:
-            rank = len(src_spec.shape)
-            if not -rank <= src_ax < rank:
-                raise UsageError(
-                    f"{fn_name}: cannot borrow a shape for {', '.join(missing)}: {src_name}'s"
-                    f" in_axis {src_ax} is out of range for {format_shape(src_spec.shape)}",
-                    "give each a shape, e.g. " + _example_command(fn_name, order, given))
-            example = tuple(d for i, d in enumerate(example) if i != src_ax % rank)
+        if src_ax is not None:
+            source_arg = Arg(src_name, src_spec.shape, src_spec.dtype or DEFAULT_DTYPE)
+            example = _place_one(source_arg, src_ax, batch).example_shape  # raises if out of range
         if batch is None and ax is not None:
             ax_r = ax if ax >= 0 else ax + len(example) + 1
             if not 0 <= ax_r <= len(example):
@@ -140,7 +138,10 @@ def _borrow(order: list[str], given: Mapping[str, ShapeSpec | None], in_axes: Ax
                     f" {format_shape(example)}, but its in_axis {ax} does not fit that",
                     "give it a shape, e.g. " + _example_command(fn_name, order, given))
             # it is mapped: give it the batch too, at its own axis, with the source's size
-            size = src_spec.shape[src_ax % len(src_spec.shape)]
+            size = src_spec.shape[src_ax % len(src_spec.shape)] if src_ax is not None else None
+            if size is None:  # nothing mapped to take a size from: leave it per-example
+                args.append(Arg(n, tuple(example), src_spec.dtype or DEFAULT_DTYPE, src_name))
+                continue
             example = example[:ax_r] + (size,) + example[ax_r:]
         args.append(Arg(n, tuple(example), src_spec.dtype or DEFAULT_DTYPE, borrowed_from=src_name))
     return args

@@ -37,7 +37,9 @@ def _axes(values) -> str:
 
 
 def _call(report: ShapeReport) -> Text:
-    axes = _axes(i.in_axis for i in report.inputs) if report.inputs else "?"
+    req = report.requested_in_axes
+    axes = (_axes(i.in_axis for i in report.inputs) if report.inputs else
+            _axes(req) if isinstance(req, (list, tuple)) else _axes([req]))
     t = Text("vmap(", style="bold")
     t.append(report.function, style="bold cyan")
     t.append(f") · in_axes ({axes})", style="bold")

@@ -73,6 +73,7 @@ class ShapeReport:
     explore_note: str | None = None  # says how the exploration was capped, if it was
     notes: list[str] = field(default_factory=list)
     batch_given: bool = False        # the shapes were given per-example (--batch)
+    requested_in_axes: Any = None    # the in_axes as the user gave them
 
     @property
     def ok(self) -> bool:

@@ -73,7 +73,7 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
         args = _inputs.plan(fn, given, in_axes, static, batch, fn_name)
     except VmapFailure as failure:
         return ShapeReport(fn_name, batch, [], [], [], _error(failure, []), notes=notes,
-                           batch_given=batch is not None)
+                           batch_given=batch is not None, requested_in_axes=in_axes)
     notes += [f"{a.name} had no shape: it borrows {a.borrowed_from}'s per-example shape "
               f"({_fmt(a)}); give --{a.name} to set it" for a in args if a.borrowed_from]
     placed, size, outputs, failure = None, None, [], None
@@ -82,8 +82,11 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
         outputs = _trace(f, fn_name, placed, size, out_axes, axis_size)
     except VmapFailure as exc:
         failure = exc
+        if failure.jax_message is None and placed is None and batch is None:
+            failure.jax_message = _jax_says(f, args, in_axes, out_axes, axis_size)
     rows, explore_note = None, None
-    if explore or failure is not None:
+    out_axes_failure = failure is not None and failure.short.startswith("out_axes")
+    if explore or (failure is not None and not out_axes_failure):
         rows, explore_note = _explore(f, fn_name, args, in_axes, out_axes, batch, axis_size)
     report_inputs = [_input_info(p, size) for p in placed] if placed else _unplaced(args, in_axes)
     return ShapeReport(
@@ -91,7 +94,7 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
         out_axes_pattern=_pattern(outputs, size) if outputs else [],
         error=_error(failure, rows or []) if failure else None,
         explore=rows if explore else None, explore_note=explore_note if explore else None,
-        notes=notes, batch_given=batch is not None)
+        notes=notes, batch_given=batch is not None, requested_in_axes=in_axes)
 
 
 def _fmt(a: Arg) -> str:
@@ -145,6 +148,20 @@ def _trace(f, fn_name, placed, size, out_axes, axis_size) -> list[OutputInfo]:
     return [OutputInfo(jax.tree_util.keystr(path), tuple(o.shape), short_dtype(o.dtype),
                        None if ax is None else ax % (len(leaf.shape) + 1), tuple(leaf.shape))
             for (path, leaf), o, ax in zip(leaves, out_leaves, leaf_axes)]
+
+
+def _jax_says(f, args: list[Arg], in_axes, out_axes, axis_size) -> str | None:
+    """JAX's own message for a vmap we found structurally broken (kept for --debug and JSON)."""
+    import jax
+    import jax.numpy as jnp
+
+    structs = [jax.ShapeDtypeStruct(a.shape, jnp.dtype(a.dtype)) for a in args]
+    axes = tuple(in_axes) if isinstance(in_axes, list) else in_axes
+    try:
+        jax.eval_shape(jax.vmap(f, in_axes=axes, out_axes=out_axes, axis_size=axis_size), *structs)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _leaf_out_axes(out_axes: Any, example_out: Any, n_leaves: int) -> list[int | None]:

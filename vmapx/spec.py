@@ -88,7 +88,7 @@ def parse_shape(text: str) -> ShapeSpec:
 def _parse_dims(dims: str, raw: str) -> tuple[int, ...]:
     if not dims.strip():
         return ()
-    if "x" in dims or "×" in dims:
+    if re.fullmatch(r"\s*\d+(\s*[x×]\s*\d+)+\s*", dims):
         raise SpecError(f"cannot read shape spec {raw!r}",
                         f"separate dims with commas: {re.sub('[x×]', ',', raw)}")
     if not _DIMS_RE.match(dims):
