@@ -53,7 +53,7 @@ def shape(
     """
 
     def body() -> int:
-        from vmapx.shape import analyze
+        from vmapx.shapes import analyze
 
         req = build_request(function, named_args(ctx.args, arg or []), in_axes, out_axes,
                             batch, axis_size, static)
