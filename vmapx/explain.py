@@ -45,6 +45,12 @@ def user_location(exc: BaseException) -> str | None:
     return f"{f.filename}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
 
 
+def _raised_by_user(exc: BaseException) -> bool:
+    """True when the exception was raised by the user's own code, not inside JAX."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and is_user_frame(frames[-1].filename)
+
+
 def _data_dependent_kind(exc: BaseException) -> str | None:
     import jax
 
@@ -77,6 +83,11 @@ def classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[
         return VmapFailure("data_dependent", f"{fn_name} {what}{at}", _FIXES[dd],
                            jax_message=jax_message, short=f"data-dependent ({dd.replace('_', ' ')})")
     text = str(exc)
+    if _raised_by_user(exc):
+        return VmapFailure("other", f"{fn_name} raised {type(exc).__name__}: {first_line(text)}"
+                           f"{at}", "this is your function's own error, raised on the "
+                           f"per-example inputs ({given}); run with --debug for the traceback",
+                           jax_message=jax_message, short=f"raised {type(exc).__name__}")
     if stage == "example" and isinstance(exc, (TypeError, ValueError, IndexError)):
         return VmapFailure(
             "example_shape",
