@@ -84,6 +84,7 @@ def plan(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], in_axes:
                          f"give {', '.join('--' + n for n in letters(nin))} only")
     want = nin if nin is not None else max(len(given), n_axes)
     names, lettered = positional_names(fn, want)
+    given = _letter_aliases(given, names)
     unknown = [n for n in given if n not in names]
     if unknown:
         raise UsageError(
@@ -101,6 +102,22 @@ def plan(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], in_axes:
             raise UsageError(f"{n!r} is given both a shape and --static",
                              f"drop --{n} or --static {n}=…")
     return _borrow(order, given, in_axes, batch, fn_name)
+
+
+def _letter_aliases(given: Mapping[str, ShapeSpec | None], names: list[str]
+                    ) -> dict[str, ShapeSpec | None]:
+    """`--a`, `--b`, … name arguments by position for any function (`jnp.sin --a 3` is x),
+    except where the letter is itself one of its parameter names."""
+    out: dict[str, ShapeSpec | None] = {}
+    abc = letters(len(names))
+    for name, spec in given.items():
+        if name not in names and name in abc and names[abc.index(name)] not in given:
+            name = names[abc.index(name)]
+        if name in out:
+            raise UsageError(f"argument {name!r} is given twice (by name and by position)",
+                             f"give --{name} once")
+        out[name] = spec
+    return out
 
 
 def _borrow(order: list[str], given: Mapping[str, ShapeSpec | None], in_axes: Axes,

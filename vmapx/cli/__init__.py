@@ -12,7 +12,7 @@ app = typer.Typer(
     epilog="Exit codes: 0 ok · 1 your vmap fails for these inputs (explained) · 2 bad input.",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -33,7 +33,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
     Trace a function abstractly (no arrays allocated) and see what jax.vmap does to it: output shapes, where the batch axis lands, why a vmap fails and which in_axes would work.
 
-    [bold]Start here[/]: vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
+    Start here: vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
     """
 
 

@@ -11,7 +11,7 @@ from vmapx.errors import UsageError
 from vmapx.spec import ShapeSpec, parse_axes, parse_static
 
 Function = Annotated[str, typer.Argument(
-    metavar="FUNCTION", show_default=False,
+    show_default=False,
     help="jnp.NAME, lax.NAME, jax.nn.NAME, jax.scipy…, pkg.module:fn or path/file.py:fn")]
 InAxes = Annotated[Optional[str], typer.Option(
     "--in-axes", metavar="AXES", show_default=False,

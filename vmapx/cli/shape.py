@@ -29,26 +29,22 @@ def shape(
 ) -> None:
     """Show what vmap does to shapes: outputs, where the batch axis lands, why it fails.
 
-    Give each argument's shape as [bold]--NAME SHAPE[/], NAME being the function's parameter name ([bold]--v 4,5[/] for model(v)) or, for functions taking *args like jnp.add, its position: [bold]--a[/], [bold]--b[/], [bold]--c[/] … An argument left without a shape borrows the per-example shape of the first mapped argument.
+    Give each argument's shape as --NAME SHAPE, NAME being the function's parameter name (--v 4,5 for model(v)) or, for functions taking *args like jnp.add, its position: --a, --b, --c … An argument left without a shape borrows the per-example shape of the first mapped argument.
 
-    [bold]SHAPE[/]: 2,3,5 · f32[2,3,5] · float32[2,3,5] · f32[] or scalar for a scalar. Dtypes: bool, i8…i64, u8…u64, bf16, f16, f32 (the default), f64, c64, c128, or their long names (float32); a 64-bit dtype turns on x64.
+    SHAPE: 2,3,5 · f32[2,3,5] · float32[2,3,5] · f32[] or scalar for a scalar. Dtypes: bool, i8…i64, u8…u64, bf16, f16, f32 (the default), f64, c64, c128, or their long names (float32); a 64-bit dtype turns on x64.
 
-    [bold]AXES[/]: 0,None (one entry per positional argument) · 1 (the same for all) · -1 (counted from the end).
+    AXES: 0,None (one entry per positional argument) · 1 (the same for all) · -1 (counted from the end).
 
-    Without --batch the shapes are the full, batched shapes; with [bold]--batch N[/] they are per-example and N is inserted at each mapped argument's in_axis.
+    Without --batch the shapes are the full, batched shapes; with --batch N they are per-example and N is inserted at each mapped argument's in_axis.
 
-    [bold]Examples[/]
+    Examples:
 
+    \b
       vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
-
       vmapx shape jnp.dot --a 5,100 --b 100 --in-axes 0,None
-
       vmapx shape examples/neuron.py:model --v 4,5
-
       vmapx shape examples/dot.py:affine --batch 3
-
       vmapx shape jnp.add --a 2,3,5 --b 2,3,5 --in-axes 0,1 --explore
-
       vmapx shape jnp.sum --a 4,3 --static axis=0 --json
     """
 
