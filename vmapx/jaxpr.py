@@ -1,0 +1,335 @@
+"""`vmapx jaxpr`: the batched jaxpr beside the hand-batched and loop versions, and what differs.
+
+Everything is traced with `jax.make_jaxpr` on `jax.ShapeDtypeStruct`s (no input is allocated);
+costs come from compiling with `jax.jit(...).lower(...).compile()`. Jaxpr text is JAX's own
+`pretty_print(use_color=False)`. Equations are numbered after inlining call wrappers (a nested
+`jit`, `custom_jvp_call`), which is also how versions are compared (see jaxpr_diff).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from vmapx import _compat as compat
+from vmapx import inputs as _inputs
+from vmapx.errors import UsageError, VmapFailure
+from vmapx.explain import classify, first_line
+from vmapx.inputs import Placed
+from vmapx.jaxpr_cost import UNAVAILABLE, Cost, lower
+from vmapx.jaxpr_diff import AlignRow, Equation, align, batch_axes, equations, primitive_counts
+from vmapx.jaxpr_diff import verdict as make_verdict
+from vmapx.jaxpr_pitfalls import Pitfall, find
+from vmapx.spec import ShapeSpec, format_shape
+
+STAGES = ("jaxpr", "stablehlo", "hlo")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of the batched computation, as JAX printed it, with what vmapx read off it.
+
+    For the loop, `text` is one iteration's jaxpr (traced at `text_batch` = 1) and `eqn_count`
+    is the count at the report's batch size: `base + per_example × B`.
+    """
+
+    label: str
+    text: str
+    eqn_count: int
+    primitives: dict[str, int]
+    equations: list[Equation]
+    cost: Cost | None = None
+    cost_note: str | None = None
+    inlined_text: str | None = None   # with --inline, when there was a call to inline
+    stage_text: str | None = None     # StableHLO or HLO, with --stage
+    per_example: int | None = None    # loop only
+    base: int | None = None           # loop only
+    text_batch: int | None = None     # loop only
+
+
+@dataclass(frozen=True)
+class JaxprReport:
+    """What `vmapx jaxpr` found. `versions` holds "vmap", "manual" (or None) and "loop"."""
+
+    function: str
+    batch_size: int
+    in_axes: list[int | None]
+    versions: dict[str, Version | None]
+    alignment_with: str               # "manual", or "loop" when there is no hand-batched twin
+    alignment: list[AlignRow]
+    verdict: str
+    loop_alignment: list[AlignRow]
+    loop_verdict: str
+    warnings: list[Pitfall] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stage: str = "jaxpr"
+    inline: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready dicts (the issue's names, plus a few more)."""
+        def eqn_axes(v: Version | None) -> list[dict[str, Any]] | None:
+            return None if v is None else [
+                {"equation": e.index, "primitive": e.primitive, "axes": e.axes}
+                for e in v.equations if e.axes is not None]
+
+        def rows(rs: list[AlignRow], other: str) -> list[dict[str, Any]]:
+            return [{"vmap": r.vmap, other: r.other, "primitive": r.primitive,
+                     "matched": r.matched} for r in rs]
+
+        return _jsonable({
+            "function": self.function, "batch_size": self.batch_size, "in_axes": self.in_axes,
+            "stage": self.stage,
+            "versions": {k: None if v is None else _version_json(v, self.stage)
+                         for k, v in self.versions.items()},
+            "alignment_with": self.alignment_with,
+            "alignment": rows(self.alignment, self.alignment_with), "verdict": self.verdict,
+            "loop_alignment": rows(self.loop_alignment, "loop"), "loop_verdict": self.loop_verdict,
+            "batch_axes": eqn_axes(self.versions["vmap"]),
+            "manual_batch_axes": eqn_axes(self.versions.get("manual")),
+            "warnings": [dataclasses.asdict(w) for w in self.warnings], "notes": self.notes,
+        })
+
+    def __rich__(self):
+        from vmapx.render_jaxpr import render_jaxpr
+
+        return render_jaxpr(self)
+
+
+def _version_json(v: Version, stage: str) -> dict[str, Any]:
+    out = {"label": v.label, "text": v.text, "eqn_count": v.eqn_count,
+           "primitives": v.primitives,
+           "cost": None if v.cost is None else dataclasses.asdict(v.cost),
+           "cost_note": v.cost_note,
+           "equations": [{"index": e.index, "primitive": e.primitive,
+                          "outputs": [format_shape(s, d) for d, s in e.outputs], "axes": e.axes}
+                         for e in v.equations]}
+    if v.inlined_text is not None:
+        out["inlined_text"] = v.inlined_text
+    if v.stage_text is not None:
+        out[stage] = v.stage_text
+    if v.per_example is not None:
+        out.update(per_example=v.per_example, base=v.base, text_batch=v.text_batch)
+    return out
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = 0, out_axes: Any = 0,
+          batch: int | None = None, axis_size: int | None = None,
+          static: Mapping[str, Any] | None = None, manual: Callable[..., Any] | None = None,
+          name: str | None = None, **options: Any) -> JaxprReport:
+    """The `vmapx jaxpr` report for `jax.vmap(fn, in_axes, out_axes)` on these inputs.
+
+    Inputs are given as for `vmapx.shape` (shapes, specs, structs or arrays, by position).
+    `manual` is the hand-batched twin; `options` are analyze's keyword options.
+    """
+    from vmapx.shapes import _name, to_spec
+
+    names, _ = _inputs.positional_names(fn, len(args))
+    given = {n: to_spec(a) for n, a in zip(names, args)}
+    return analyze(fn, given, fn_name=name or _name(fn), in_axes=in_axes, out_axes=out_axes,
+                   batch=batch, axis_size=axis_size, static=static or {}, manual=manual,
+                   **options)
+
+
+def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn_name: str,
+            in_axes: Any, out_axes: Any, batch: int | None, axis_size: int | None,
+            static: Mapping[str, Any], manual: Callable[..., Any] | None = None,
+            manual_name: str | None = None, stage: str = "jaxpr", inline: bool = False,
+            source_info: bool = False, name_stack: bool = False, cost: bool = True
+            ) -> JaxprReport:
+    """The core of `vmapx jaxpr`. Raises VmapFailure when vmap (or the twin) fails."""
+    import jax
+
+    from vmapx.shapes import _enable_x64_if_needed
+
+    if stage not in STAGES:
+        raise UsageError(f"unknown stage {stage!r}", f"use one of {', '.join(STAGES)}")
+    notes = _enable_x64_if_needed(given)
+    f = functools.partial(fn, **static) if static else fn
+    placed, size = _inputs.resolve(fn, given, in_axes, static, batch, axis_size, fn_name)
+    examples = [(p.arg.name, p.example_shape, p.arg.dtype) for p in placed]
+    axes = tuple(p.in_axis for p in placed)
+    show = functools.partial(_text, source_info=source_info, name_stack=name_stack)
+
+    def vmapped(n: int) -> Callable[..., Any]:
+        return jax.vmap(f, in_axes=axes, out_axes=out_axes,
+                        axis_size=None if axis_size is None else n)
+
+    one = _trace(_loop(f, placed, out_axes, 1), _structs(placed, 1), "example", fn_name, examples)
+    vm = _trace(vmapped(size), _structs(placed, size), "vmap", fn_name, examples)
+    vm1 = _trace(vmapped(size + 1), _structs(placed, size + 1), "vmap", fn_name, examples)
+    vm_axes = batch_axes(vm, vm1)
+    if vm_axes is None:
+        notes.append("batch axes not tracked: the jaxpr at batch size B+1 has other equations")
+    low = lower(vmapped(size), _structs(placed, size), cost=cost, stage=stage)
+    label = f"vmap({fn_name.rpartition(':')[2]})"
+    versions: dict[str, Version | None] = {
+        "vmap": _version(label, vm, show, inline, notes, vm_axes, low.cost, cost,
+                         low.stablehlo or low.hlo)}
+    man = None
+    if manual is not None:
+        mlabel = manual_name or getattr(manual, "__name__", "manual")
+        man = _trace_manual(manual, mlabel, placed, size, examples)
+        _check_outputs(vm, man, label, mlabel, out_axes)
+        man1 = _try_trace(manual, _structs(placed, size + 1))
+        mlow = lower(manual, _structs(placed, size), cost=cost, stage=stage)
+        versions["manual"] = _version(mlabel, man, show, inline, notes,
+                                      batch_axes(man, man1) if man1 is not None else None,
+                                      mlow.cost, cost, mlow.stablehlo or mlow.hlo)
+    else:
+        versions["manual"] = None
+    versions["loop"] = _loop_version(f, placed, out_axes, size, one, show, inline, notes, cost)
+    loop_rows = align(versions["vmap"].equations, versions["loop"].equations)
+    loop_verdict = make_verdict(loop_rows, label, "the loop")
+    if man is not None:
+        rows = align(versions["vmap"].equations, versions["manual"].equations)
+        verdict, against = make_verdict(rows, label, versions["manual"].label), "manual"
+    else:
+        rows, verdict, against = loop_rows, loop_verdict, "loop"
+    warnings = find(one, vm, vm1, rows if man is not None else None, man,
+                    versions["manual"].label if man is not None else "the hand-batched version")
+    return JaxprReport(fn_name, size, list(axes), versions, against, rows, verdict, loop_rows,
+                       loop_verdict, warnings, notes, stage, inline)
+
+
+def _text(closed: Any, *, source_info: bool, name_stack: bool) -> str:
+    return closed.pretty_print(use_color=False, source_info=source_info, name_stack=name_stack)
+
+
+def _version(label: str, closed: Any, show: Callable[[Any], str], inline: bool,
+             notes: list[str], axes: list | None, cost_: Cost | None, want_cost: bool,
+             stage_text: str | None) -> Version:
+    return Version(label, show(closed), len(compat.flat_eqns(closed)), primitive_counts(closed),
+                   equations(closed, axes), cost_,
+                   None if cost_ is not None or not want_cost else UNAVAILABLE,
+                   _inlined(closed, show, label, notes) if inline else None, stage_text)
+
+
+def _inlined(closed: Any, show: Callable[[Any], str], label: str, notes: list[str]) -> str | None:
+    if not compat.has_calls(closed):
+        return None
+    try:
+        flat = compat.inline_calls(closed)
+    except Exception as exc:  # re-binding is best effort: show JAX's nested text instead
+        notes.append(f"--inline: could not inline {label}'s nested calls "
+                     f"({type(exc).__name__}); showing them nested")
+        return None
+    if flat is closed:
+        notes.append(f"--inline: {label}'s nested calls sit inside control flow; shown nested")
+        return None
+    return show(flat)
+
+
+def _structs(placed: list[Placed], n: int) -> list[Any]:
+    """The batched inputs at batch size n (each mapped argument's in_axis resized)."""
+    import jax
+    import jax.numpy as jnp
+
+    out = []
+    for p in placed:
+        shape = list(p.full_shape)
+        if p.in_axis is not None:
+            shape[p.in_axis] = n
+        out.append(jax.ShapeDtypeStruct(tuple(shape), jnp.dtype(p.arg.dtype)))
+    return out
+
+
+def _loop(f: Callable[..., Any], placed: list[Placed], out_axes: Any, n: int
+          ) -> Callable[..., Any]:
+    """`jnp.stack([f(x[i]) for i in range(n)])`, with each argument indexed on its in_axis."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    def loop(*args: Any) -> Any:
+        outs = [f(*[a if p.in_axis is None else lax.index_in_dim(a, i, p.in_axis, False)
+                    for a, p in zip(args, placed)]) for i in range(n)]
+        top = out_axes if isinstance(out_axes, (tuple, list)) else None
+
+        def stack(ax: Any, *leaves: Any) -> Any:
+            return leaves[0] if ax is None else jnp.stack(leaves, axis=ax)
+
+        if top is None:
+            return jax.tree.map(functools.partial(stack, out_axes), *outs)
+        return type(outs[0])(jax.tree.map(functools.partial(stack, ax), *parts)
+                             for ax, *parts in zip(top, *outs))
+
+    return loop
+
+
+def _loop_version(f, placed, out_axes, size, one, show, inline, notes, want_cost) -> Version:
+    """One iteration's jaxpr, and the equation count at B from the counts at 1 and 2."""
+    import jax
+
+    n1 = len(compat.flat_eqns(one))
+    n2 = n1 if size == 1 else len(compat.flat_eqns(
+        jax.make_jaxpr(_loop(f, placed, out_axes, 2))(*_structs(placed, 2))))
+    per = n2 - n1
+    base = n1 - per
+    example = [jax.ShapeDtypeStruct(p.example_shape, s.dtype)
+               for p, s in zip(placed, _structs(placed, 1))]
+    low = lower(f, example, cost=want_cost, stage="jaxpr")
+    cost_ = low.cost.scaled(size) if low.cost is not None else None
+    return Version(f"loop over {size}", show(one), base + per * size, primitive_counts(one),
+                   equations(one), cost_, None if cost_ is not None or not want_cost else
+                   UNAVAILABLE, _inlined(one, show, "the loop", notes) if inline else None,
+                   None, per, base, 1)
+
+
+def _trace(fn: Callable[..., Any], structs: list[Any], stage: str, fn_name: str,
+           examples: list) -> Any:
+    import jax
+
+    try:
+        return jax.make_jaxpr(fn)(*structs)
+    except Exception as exc:  # the user's function, traced: explained, not a traceback
+        raise classify(exc, stage, fn_name, examples) from None
+
+
+def _try_trace(fn: Callable[..., Any], structs: list[Any]) -> Any | None:
+    import jax
+
+    try:
+        return jax.make_jaxpr(fn)(*structs)
+    except Exception:  # a twin written for one batch size: its batch axes go untracked
+        return None
+
+
+def _trace_manual(manual: Callable[..., Any], label: str, placed: list[Placed], size: int,
+                  examples: list) -> Any:
+    import jax
+
+    structs = _structs(placed, size)
+    try:
+        return jax.make_jaxpr(manual)(*structs)
+    except Exception as exc:
+        given = ", ".join(f"{p.arg.name}: {format_shape(s.shape, s.dtype)}"
+                          for p, s in zip(placed, structs))
+        raise VmapFailure("other", f"the hand-batched {label} fails on the batched inputs "
+                          f"({given}): {type(exc).__name__}: {first_line(str(exc))}",
+                          f"{label} must take the inputs vmap is given (the batch on each "
+                          "mapped argument's in_axis) and return what vmap returns",
+                          jax_message=f"{type(exc).__name__}: {exc}",
+                          short="hand-batched twin fails") from None
+
+
+def _check_outputs(vm: Any, man: Any, label: str, mlabel: str, out_axes: Any) -> None:
+    ours = compat.shapes(compat.open_jaxpr(vm).outvars)
+    theirs = compat.shapes(compat.open_jaxpr(man).outvars)
+    if [s for _, s in ours] == [s for _, s in theirs]:
+        return
+    fmt = (lambda xs: ", ".join(format_shape(s, d) for d, s in xs) or "nothing")
+    raise VmapFailure("other", f"the hand-batched {mlabel} returns {fmt(theirs)} but {label} "
+                      f"returns {fmt(ours)}, so they do not compute the same thing",
+                      f"{mlabel} must return what vmap returns for the same batched inputs "
+                      f"(out_axes {out_axes}): check which axis holds the batch",
+                      short="hand-batched output differs")

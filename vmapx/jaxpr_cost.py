@@ -1,0 +1,105 @@
+"""XLA's cost and memory estimates for one version, through public `jax.jit(...).lower(...)`.
+
+`cost_analysis()` has returned a dict, a list of one dict per program, or None depending on the
+JAX version and backend; `normalise` folds all of them into one dict (or None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+UNAVAILABLE = "unavailable on this backend"
+_KEYS = {"flops": "flops", "transcendentals": "transcendentals",
+         "bytes accessed": "bytes_accessed"}
+_MEMORY = ("argument_size_in_bytes", "output_size_in_bytes", "temp_size_in_bytes",
+           "generated_code_size_in_bytes")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """FLOPs, transcendentals and bytes accessed (None where XLA gave none), compiled memory.
+
+    `times` is set when the figures are one example's cost multiplied by it (the loop's).
+    """
+
+    flops: float | None = None
+    transcendentals: float | None = None
+    bytes_accessed: float | None = None
+    memory: dict[str, int] | None = None
+    times: int | None = None
+
+    def scaled(self, n: int) -> "Cost":
+        """This cost × n (as a loop over n examples costs), memory left out."""
+        mul = (lambda v: None if v is None else v * n)
+        return replace(self, flops=mul(self.flops), transcendentals=mul(self.transcendentals),
+                       bytes_accessed=mul(self.bytes_accessed), memory=None, times=n)
+
+
+def normalise(raw: Any) -> dict[str, float] | None:
+    """`cost_analysis()`'s dict, [dict, …] or None → {flops, transcendentals, bytes_accessed}
+    (summed over programs; negative "unknown" values dropped), or None when nothing is left."""
+    if raw is None:
+        return None
+    parts = list(raw) if isinstance(raw, (list, tuple)) else [raw]
+    out: dict[str, float] = {}
+    for part in parts:
+        if not isinstance(part, dict):
+            try:
+                part = dict(part)
+            except (TypeError, ValueError):
+                continue
+        for key, field in _KEYS.items():
+            value = part.get(key)
+            if isinstance(value, (int, float)) and value >= 0:
+                out[field] = out.get(field, 0.0) + float(value)
+    return out or None
+
+
+def memory(compiled: Any) -> dict[str, int] | None:
+    """`memory_analysis()` as {argument, output, temp, generated_code: bytes}, or None."""
+    try:
+        stats = compiled.memory_analysis()
+    except Exception:  # not every backend implements it
+        return None
+    if stats is None:
+        return None
+    out = {}
+    for attr in _MEMORY:
+        value = getattr(stats, attr, None)
+        if isinstance(value, int) and value >= 0:
+            out[attr.removesuffix("_size_in_bytes")] = value
+    return out or None
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """One version lowered (and compiled when asked): its cost and its StableHLO/HLO text."""
+
+    cost: Cost | None
+    stablehlo: str | None = None
+    hlo: str | None = None
+
+
+def lower(fn: Callable[..., Any], structs: list[Any], *, cost: bool, stage: str) -> Lowered:
+    """Lower `jax.jit(fn)` on `structs`; compile for costs, memory and HLO text."""
+    import jax
+
+    if not cost and stage == "jaxpr":
+        return Lowered(None)
+    lowered = jax.jit(fn).lower(*structs)
+    stablehlo = lowered.as_text() if stage == "stablehlo" else None
+    if not cost and stage != "hlo":
+        return Lowered(None, stablehlo)
+    compiled = lowered.compile()
+    hlo = compiled.as_text() if stage == "hlo" else None
+    if not cost:
+        return Lowered(None, stablehlo, hlo)
+    try:
+        figures = normalise(compiled.cost_analysis())
+    except Exception:  # some backends raise rather than return None
+        figures = None
+    mem = memory(compiled)
+    if figures is None and mem is None:
+        return Lowered(None, stablehlo, hlo)
+    return Lowered(Cost(memory=mem, **(figures or {})), stablehlo, hlo)

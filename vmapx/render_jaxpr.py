@@ -1,0 +1,202 @@
+"""Rich renderables for a `JaxprReport`. Computes nothing the report does not hold.
+
+Jaxprs are shown as JAX printed them, only coloured; vmap's and the hand-batched one sit side
+by side when the console is wide enough for both (as in seed 000), one above the other if not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from vmapx.jaxpr import JaxprReport, Version
+from vmapx.jaxpr_diff import AlignRow, Equation
+from vmapx.render import BATCH_STYLE, shape_text
+
+_DASH = "—"
+ALIGN_ROWS_SHOWN = 40
+_STAGE_TITLE = {"jaxpr": "jaxpr", "stablehlo": "StableHLO", "hlo": "compiled HLO"}
+_HIGHLIGHTS = (
+    (r"(?m)#.*$", "dim"),
+    (r"\b(?:bool|[a-z]+\d+)\[[\d,]*\]", "green"),
+    (r"(?<== )[a-z_][a-z0-9_]*", "bold cyan"),
+    (r"\b(?:lambda|let|in)\b", "magenta"),
+)
+
+
+def jaxpr_text(text: str) -> Text:
+    """JAX's text, coloured: primitives, types, keywords, source comments."""
+    out = Text(text)
+    for pattern, style in _HIGHLIGHTS:
+        out.highlight_regex(pattern, style)
+    return out
+
+
+class SideBySide:
+    """Two renderables in a row when the console is at least `need` wide, else stacked."""
+
+    def __init__(self, left: Any, right: Any, need: int):
+        self.left, self.right, self.need = left, right, need
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width >= self.need:
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column()
+            grid.add_column()
+            grid.add_row(self.left, self.right)
+            yield grid
+        else:
+            yield self.left
+            yield self.right
+
+
+def _shown(v: Version, stage: str) -> str:
+    if stage != "jaxpr" and v.stage_text is not None:
+        return v.stage_text
+    return v.inlined_text if v.inlined_text is not None else v.text
+
+
+def _panel(v: Version, stage: str, title: str) -> tuple[Panel, int]:
+    text = _shown(v, stage)
+    body = jaxpr_text(text) if stage == "jaxpr" or v.stage_text is None else Text(text)
+    width = max((len(line) for line in text.splitlines()), default=0) + 4
+    return Panel(body, title=title, title_align="left", expand=False), max(width, len(title) + 6)
+
+
+def _eqns_word(n: int) -> str:
+    return f"{n} equation{'s' * (n != 1)}"
+
+
+def _versions(report: JaxprReport) -> list[Any]:
+    stage = report.stage
+    what = _STAGE_TITLE[stage]
+    vm, man, loop = (report.versions["vmap"], report.versions.get("manual"),
+                     report.versions["loop"])
+    left, lw = _panel(vm, stage, f"{vm.label} · {what} · {_eqns_word(vm.eqn_count)}")
+    parts: list[Any] = []
+    if man is not None:
+        right, rw = _panel(man, stage, f"{man.label} (hand-batched) · {what} · "
+                           f"{_eqns_word(man.eqn_count)}")
+        parts.append(SideBySide(left, right, lw + rw + 1))
+    else:
+        parts.append(left)
+    grows = (f"{_eqns_word(loop.eqn_count)} at B={report.batch_size}"
+             f" = {loop.base} + {loop.per_example} per example")
+    loop_panel, _ = _panel(loop, "jaxpr", f"loop · one iteration (B=1) · {grows}")
+    parts.append(loop_panel)
+    return parts
+
+
+def _verdict_line(label: str, other: str, verdict: str) -> Text:
+    same = verdict.startswith("same")
+    t = Text(f"{label} vs {other}: ", style="bold")
+    t.append(verdict, style="bold green" if same else "bold yellow")
+    return t
+
+
+def _eqn_cells(eqns: list[Equation], i: int | None) -> list[Any]:
+    if i is None:
+        return ["", "", "", ""]
+    e = eqns[i]
+    axes = e.axes or []
+    outs = Text(", ").join(shape_text(s, d, axes[k] if k < len(axes) else None)
+                           for k, (d, s) in enumerate(e.outputs))
+    axis = _DASH if e.axes is None else ",".join(_DASH if a is None else str(a) for a in axes)
+    return [str(i), e.primitive, outs, Text(axis, style=BATCH_STYLE if axis != _DASH else "")]
+
+
+def _alignment_table(report: JaxprReport, rows: list[AlignRow], other: Version) -> Group:
+    vm = report.versions["vmap"]
+    table = Table(title=Text("equations, aligned by primitive (batch axis highlighted)",
+                             style="bold", no_wrap=True, overflow="ignore"),
+                  title_justify="left")
+    for col in ("#", vm.label, "output", "batch axis", "", "#", other.label, "output",
+                "batch axis"):
+        table.add_column(col, no_wrap=True)
+    for r in rows[:ALIGN_ROWS_SHOWN]:
+        mark = Text("=", style="green") if r.matched else Text("≠", style="yellow")
+        table.add_row(*_eqn_cells(vm.equations, r.vmap), mark,
+                      *_eqn_cells(other.equations, r.other), style=None if r.matched else "dim")
+    parts: list[Any] = [table]
+    if len(rows) > ALIGN_ROWS_SHOWN:
+        parts.append(Text(f"… {len(rows) - ALIGN_ROWS_SHOWN} more rows (--json has them all)",
+                          style="dim"))
+    return Group(*parts)
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return _DASH
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(v) >= size:
+            return f"{v / size:.3g}{unit}"
+    return f"{v:.3g}"
+
+
+def _costs_table(report: JaxprReport) -> Group:
+    table = Table(title=Text("XLA cost estimates", style="bold", no_wrap=True,
+                             overflow="ignore"), title_justify="left")
+    for col in ("version", "FLOPs", "transcendentals", "bytes accessed", "temp memory",
+                "FLOPs vs vmap"):
+        table.add_column(col, no_wrap=True, justify="left" if col == "version" else "right")
+    base = report.versions["vmap"].cost
+    notes = []
+    for key in ("vmap", "manual", "loop"):
+        v = report.versions.get(key)
+        if v is None:
+            continue
+        label = v.label if key != "loop" else f"one example × {report.batch_size} (loop)"
+        c = v.cost
+        if c is None:
+            table.add_row(label, Text(v.cost_note or "not computed", style="dim"), "", "", "",
+                          "")
+            continue
+        temp = None if c.memory is None else c.memory.get("temp")
+        ratio = (f"{c.flops / base.flops:.2f}×" if base is not None and base.flops and
+                 c.flops is not None else _DASH)
+        table.add_row(label, _num(c.flops), _num(c.transcendentals), _num(c.bytes_accessed),
+                      _DASH if temp is None else f"{temp:,} B", ratio)
+    parts: list[Any] = [table] + notes
+    return Group(*parts)
+
+
+def _warnings_panel(report: JaxprReport) -> Panel:
+    body = Text()
+    for k, w in enumerate(report.warnings):
+        if k:
+            body.append("\n")
+        body.append(f"{w.kind} (eqn {w.equation}): ", style="bold yellow")
+        body.append(w.message)
+    return Panel(body, title="pitfalls", title_align="left", border_style="yellow")
+
+
+def render_jaxpr(report: JaxprReport) -> Group:
+    """The whole `vmapx jaxpr` view: versions, verdict, aligned equations, costs, pitfalls."""
+    vm = report.versions["vmap"]
+    man = report.versions.get("manual")
+    head = Text(f"{vm.label}", style="bold cyan")
+    head.append(f" · in_axes ({','.join(_DASH if a is None else str(a) for a in report.in_axes)})"
+                " · batch size ", style="bold")
+    head.append(str(report.batch_size), style=BATCH_STYLE)
+    parts: list[Any] = [head, *_versions(report)]
+    if man is not None:
+        parts.append(_verdict_line(vm.label, man.label, report.verdict))
+    parts.append(_verdict_line(vm.label, "one loop iteration", report.loop_verdict))
+    other = man if man is not None else report.versions["loop"]
+    parts.append(_alignment_table(report, report.alignment, other))
+    if any(v is not None and (v.cost is not None or v.cost_note)
+           for v in report.versions.values()):
+        parts.append(_costs_table(report))
+    if report.warnings:
+        parts.append(_warnings_panel(report))
+    elif man is not None or report.versions["vmap"].equations:
+        parts.append(Text("no pitfalls found: no batched cond/while predicate, no gather or "
+                          "scatter at batched indices" + (", no extra transposes" if man else ""),
+                          style="green"))
+    for note in report.notes:
+        parts.append(Text(f"note: {note}", style="yellow"))
+    return Group(*parts)
