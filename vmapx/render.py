@@ -171,4 +171,5 @@ def to_text(report, width: int = 100) -> str:
 
 def to_html(report, width: int = 100) -> str:
     """The report as self-contained HTML (Jupyter's `_repr_html_`)."""
-    return _recorded(report, width).export_html(inline_styles=True)
+    return _recorded(report, width).export_html(
+        inline_styles=True, code_format="<pre style=\"font-family:monospace\">{code}</pre>")
