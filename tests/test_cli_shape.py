@@ -188,3 +188,10 @@ def test_python_m_vmapx():
     out = subprocess.run([sys.executable, "-m", "vmapx", "--version"], capture_output=True,
                          text=True)
     assert out.returncode == 0 and out.stdout.startswith("vmapx ")
+
+
+def test_letters_name_arguments_by_position_for_any_function(runner):
+    r = run(runner, "shape", "jnp.sin", "--a", "100000,100000,1000", "--json")
+    data = json.loads(r.stdout)  # abstract: a 40 TB input answers at once
+    assert data["inputs"][0]["name"] == "x"
+    assert data["outputs"][0]["shape"] == [100000, 100000, 1000]
