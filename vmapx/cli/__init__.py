@@ -43,3 +43,4 @@ from vmapx.cli import shape as _shape  # noqa: E402,F401  (registers the command
 def main() -> None:
     """Entry point of the `vmapx` console script."""
     app()
+from vmapx.cli import bench as _bench  # noqa: E402,F401
