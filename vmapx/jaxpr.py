@@ -21,6 +21,7 @@ from vmapx.inputs import Placed
 from vmapx.jaxpr_cost import UNAVAILABLE, Cost, lower
 from vmapx.jaxpr_diff import AlignRow, Equation, align, batch_axes, equations, primitive_counts
 from vmapx.jaxpr_diff import verdict as make_verdict
+from vmapx.jaxpr_loop import growth, loop_fn, structs
 from vmapx.jaxpr_pitfalls import Pitfall, find
 from vmapx.spec import ShapeSpec, format_shape
 
@@ -164,13 +165,13 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
         return jax.vmap(f, in_axes=axes, out_axes=out_axes,
                         axis_size=None if axis_size is None else n)
 
-    one = _trace(_loop(f, placed, out_axes, 1), _structs(placed, 1), "example", fn_name, examples)
-    vm = _trace(vmapped(size), _structs(placed, size), "vmap", fn_name, examples)
-    vm1 = _trace(vmapped(size + 1), _structs(placed, size + 1), "vmap", fn_name, examples)
+    one = _trace(loop_fn(f, placed, out_axes, 1), structs(placed, 1), "example", fn_name, examples)
+    vm = _trace(vmapped(size), structs(placed, size), "vmap", fn_name, examples)
+    vm1 = _trace(vmapped(size + 1), structs(placed, size + 1), "vmap", fn_name, examples)
     vm_axes = batch_axes(vm, vm1)
     if vm_axes is None:
         notes.append("batch axes not tracked: the jaxpr at batch size B+1 has other equations")
-    low = lower(vmapped(size), _structs(placed, size), cost=cost, stage=stage)
+    low = lower(vmapped(size), structs(placed, size), cost=cost, stage=stage)
     label = f"vmap({fn_name.rpartition(':')[2]})"
     versions: dict[str, Version | None] = {
         "vmap": _version(label, vm, show, inline, notes, vm_axes, low.cost, cost,
@@ -180,8 +181,8 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
         mlabel = manual_name or getattr(manual, "__name__", "manual")
         man = _trace_manual(manual, mlabel, placed, size, examples)
         _check_outputs(vm, man, label, mlabel, out_axes)
-        man1 = _try_trace(manual, _structs(placed, size + 1))
-        mlow = lower(manual, _structs(placed, size), cost=cost, stage=stage)
+        man1 = _try_trace(manual, structs(placed, size + 1))
+        mlow = lower(manual, structs(placed, size), cost=cost, stage=stage)
         versions["manual"] = _version(mlabel, man, show, inline, notes,
                                       batch_axes(man, man1) if man1 is not None else None,
                                       mlow.cost, cost, mlow.stablehlo or mlow.hlo)
@@ -229,54 +230,13 @@ def _inlined(closed: Any, show: Callable[[Any], str], label: str, notes: list[st
     return show(flat)
 
 
-def _structs(placed: list[Placed], n: int) -> list[Any]:
-    """The batched inputs at batch size n (each mapped argument's in_axis resized)."""
-    import jax
-    import jax.numpy as jnp
-
-    out = []
-    for p in placed:
-        shape = list(p.full_shape)
-        if p.in_axis is not None:
-            shape[p.in_axis] = n
-        out.append(jax.ShapeDtypeStruct(tuple(shape), jnp.dtype(p.arg.dtype)))
-    return out
-
-
-def _loop(f: Callable[..., Any], placed: list[Placed], out_axes: Any, n: int
-          ) -> Callable[..., Any]:
-    """`jnp.stack([f(x[i]) for i in range(n)])`, with each argument indexed on its in_axis."""
-    import jax
-    import jax.numpy as jnp
-    from jax import lax
-
-    def loop(*args: Any) -> Any:
-        outs = [f(*[a if p.in_axis is None else lax.index_in_dim(a, i, p.in_axis, False)
-                    for a, p in zip(args, placed)]) for i in range(n)]
-        top = out_axes if isinstance(out_axes, (tuple, list)) else None
-
-        def stack(ax: Any, *leaves: Any) -> Any:
-            return leaves[0] if ax is None else jnp.stack(leaves, axis=ax)
-
-        if top is None:
-            return jax.tree.map(functools.partial(stack, out_axes), *outs)
-        return type(outs[0])(jax.tree.map(functools.partial(stack, ax), *parts)
-                             for ax, *parts in zip(top, *outs))
-
-    return loop
-
-
 def _loop_version(f, placed, out_axes, size, one, show, inline, notes, want_cost) -> Version:
-    """One iteration's jaxpr, and the equation count at B from the counts at 1 and 2."""
+    """One iteration's jaxpr, and the equation count at B (from the counts at 1 and 2)."""
     import jax
 
-    n1 = len(compat.flat_eqns(one))
-    n2 = n1 if size == 1 else len(compat.flat_eqns(
-        jax.make_jaxpr(_loop(f, placed, out_axes, 2))(*_structs(placed, 2))))
-    per = n2 - n1
-    base = n1 - per
+    per, base = growth(f, placed, out_axes, size, one)
     example = [jax.ShapeDtypeStruct(p.example_shape, s.dtype)
-               for p, s in zip(placed, _structs(placed, 1))]
+               for p, s in zip(placed, structs(placed, 1))]
     low = lower(f, example, cost=want_cost, stage="jaxpr")
     cost_ = low.cost.scaled(size) if low.cost is not None else None
     return Version(f"loop over {size}", show(one), base + per * size, primitive_counts(one),
@@ -308,12 +268,12 @@ def _trace_manual(manual: Callable[..., Any], label: str, placed: list[Placed], 
                   examples: list) -> Any:
     import jax
 
-    structs = _structs(placed, size)
+    args = structs(placed, size)
     try:
-        return jax.make_jaxpr(manual)(*structs)
+        return jax.make_jaxpr(manual)(*args)
     except Exception as exc:
         given = ", ".join(f"{p.arg.name}: {format_shape(s.shape, s.dtype)}"
-                          for p, s in zip(placed, structs))
+                          for p, s in zip(placed, args))
         raise VmapFailure("other", f"the hand-batched {label} fails on the batched inputs "
                           f"({given}): {type(exc).__name__}: {first_line(str(exc))}",
                           f"{label} must take the inputs vmap is given (the batch on each "

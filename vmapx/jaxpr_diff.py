@@ -122,7 +122,7 @@ def verdict(rows: list[AlignRow], vmap_label: str, other_label: str) -> str:
     if Counter(only_v) == Counter(only_o):
         total = n + len(only_v)
         return f"same {total} primitives, in a different order ({n} line up in order)"
-    parts = [f"{n} primitive{'s' * (n != 1)} line up in order"]
+    parts = [f"{n} primitive{'s' * (n != 1)} line{'s' * (n == 1)} up in order"]
     if only_v:
         parts.append(f"only in {vmap_label}: {_tally(only_v)}")
     if only_o:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.panel import Panel
 from rich.table import Table
@@ -113,10 +114,9 @@ def _alignment_table(report: JaxprReport, rows: list[AlignRow], other: Version) 
     vm = report.versions["vmap"]
     table = Table(title=Text("equations, aligned by primitive (batch axis highlighted)",
                              style="bold", no_wrap=True, overflow="ignore"),
-                  title_justify="left")
-    for col in ("#", vm.label, "output", "batch axis", "", "#", other.label, "output",
-                "batch axis"):
-        table.add_column(col, no_wrap=True)
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("#", vm.label, "output", "batch", "", "#", other.label, "output", "batch"):
+        table.add_column(col, no_wrap=col != "output", overflow="fold")
     for r in rows[:ALIGN_ROWS_SHOWN]:
         mark = Text("=", style="green") if r.matched else Text("≠", style="yellow")
         table.add_row(*_eqn_cells(vm.equations, r.vmap), mark,
@@ -139,17 +139,18 @@ def _num(v: float | None) -> str:
 
 def _costs_table(report: JaxprReport) -> Group:
     table = Table(title=Text("XLA cost estimates", style="bold", no_wrap=True,
-                             overflow="ignore"), title_justify="left")
-    for col in ("version", "FLOPs", "transcendentals", "bytes accessed", "temp memory",
-                "FLOPs vs vmap"):
-        table.add_column(col, no_wrap=True, justify="left" if col == "version" else "right")
+                             overflow="ignore"), title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for col in ("version", "FLOPs", "transcendentals", "bytes accessed", "temp", "vs vmap"):
+        table.add_column(col, justify="left" if col == "version" else "right",
+                         no_wrap=col == "version")
     base = report.versions["vmap"].cost
     notes = []
     for key in ("vmap", "manual", "loop"):
         v = report.versions.get(key)
         if v is None:
             continue
-        label = v.label if key != "loop" else f"one example × {report.batch_size} (loop)"
+        label = v.label if key != "loop" else f"loop (1 example × {report.batch_size})"
         c = v.cost
         if c is None:
             table.add_row(label, Text(v.cost_note or "not computed", style="dim"), "", "", "",

@@ -1,0 +1,235 @@
+"""The `vmapx jaxpr` core, without the CLI: text, alignment, verdict, batch axes, loop, costs."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tests.conftest import EXAMPLES
+from vmapx import _compat as compat
+from vmapx import jaxpr_cost
+from vmapx.errors import VmapFailure
+from vmapx.jaxpr import jaxpr
+from vmapx.jaxpr_diff import AlignRow, align, equations, verdict
+from vmapx.jaxpr_loop import loop_fn, structs
+from vmapx.target import resolve
+
+W = np.arange(15, dtype=np.float32).reshape(3, 5) / 10
+
+
+def model(v):
+    return jnp.tanh(W @ v + 1.0).sum()
+
+
+def batched_model(v_batch):
+    return jnp.tanh(jnp.einsum("mk,nk->nm", W, v_batch) + 1.0).sum(1)
+
+
+def lin(x):
+    return W @ x
+
+
+def lin_batched(xs):
+    return jnp.einsum("mk,nk->nm", W, xs)
+
+
+def wrong_shape(xs):
+    return jnp.tanh(jnp.einsum("mk,nk->mn", W, xs) + 1.0)  # f32[3,4], vmap gives f32[4]
+
+
+S = functools.partial(jax.ShapeDtypeStruct, dtype=jnp.float32)
+
+
+@functools.lru_cache(maxsize=None)
+def neuron():
+    return jaxpr(model, "f32[5]", batch=4, manual=batched_model)
+
+
+# --- text exactly as JAX prints it --------------------------------------------------------------
+
+CASES = [
+    (model, [S((4, 5))], 0),
+    (jnp.dot, [S((5, 100)), S((100,))], (0, None)),
+    (lambda x, y: jnp.sin(x) * y, [S((2, 3)), S((3, 2))], (0, 1)),
+    (lambda x: jax.lax.cond(x.sum() > 0, jnp.sin, jnp.cos, x), [S((3, 4))], 0),
+    (lambda x: jnp.cumsum(x, axis=0), [S((6, 3))], 1),
+]
+
+
+@pytest.mark.parametrize("fn,args,in_axes", CASES)
+def test_text_is_jax_own_printing(fn, args, in_axes):
+    report = jaxpr(fn, *args, in_axes=in_axes, cost=False)
+    assert report.versions["vmap"].text == str(jax.make_jaxpr(jax.vmap(fn, in_axes))(*args))
+    assert report.to_json()["versions"]["vmap"]["text"] == report.versions["vmap"].text
+
+
+def test_source_info_and_name_stack_are_pretty_print_options():
+    report = jaxpr(model, "f32[5]", batch=2, cost=False, source_info=True, name_stack=True)
+    cj = jax.make_jaxpr(jax.vmap(model))(S((2, 5)))
+    assert report.versions["vmap"].text == cj.pretty_print(use_color=False, source_info=True,
+                                                           name_stack=True)
+    assert "test_jaxpr_core.py" in report.versions["vmap"].text
+
+
+# --- alignment and verdict ------------------------------------------------------------------------
+
+def test_seed_000_same_primitives_same_order_and_batch_axes():
+    r = neuron()
+    assert r.verdict == ("same 4 primitives in the same order: "
+                         "dot_general → add → tanh → reduce_sum")
+    assert all(row.matched for row in r.alignment) and len(r.alignment) == 4
+    vm, man = r.versions["vmap"].equations, r.versions["manual"].equations
+    assert (vm[0].primitive, vm[0].axes) == ("dot_general", [1])   # f32[3,4]: batch at 1
+    assert (man[0].primitive, man[0].axes) == ("dot_general", [0])  # f32[4,3]: batch at 0
+    assert vm[0].outputs == [("f32", (3, 4))] and man[0].outputs == [("f32", (4, 3))]
+    assert r.to_json()["batch_axes"][0] == {"equation": 0, "primitive": "dot_general",
+                                            "axes": [1]}
+
+
+def test_seed_000_from_the_examples_module_matches_too():
+    target = resolve(f"{EXAMPLES}/neuron.py:model")
+    r = jaxpr(target.fn, "f32[5]", batch=4, manual=target.module.batched_model, cost=False)
+    assert r.verdict.startswith("same 4 primitives in the same order: dot_general")
+
+
+def test_non_matching_pair():
+    r = jaxpr(lin, "f32[5]", batch=4, manual=lin_batched, cost=False)
+    assert r.verdict == "differ: 1 primitive lines up in order; only in vmap(lin): transpose"
+    assert [(row.vmap, row.other, row.primitive, row.matched) for row in r.alignment] == [
+        (0, 0, "dot_general", True), (1, None, "transpose", False)]
+
+
+def test_align_and_verdict_units():
+    a = equations(jax.make_jaxpr(lambda x: jnp.exp(jnp.sin(x)))(S((3,))))
+    b = equations(jax.make_jaxpr(lambda x: jnp.sin(jnp.exp(x)))(S((3,))))
+    rows = align(a, b)
+    assert sum(r.matched for r in rows) == 1
+    assert verdict(rows, "A", "B").startswith("same 2 primitives, in a different order")
+    many = [AlignRow(i, i, f"p{i}", True) for i in range(30)]
+    assert "…" in verdict(many, "A", "B") and verdict(many, "A", "B").startswith("same 30")
+
+
+def test_comparison_looks_through_nested_jit_and_inline_shows_it_flat():
+    inner = jax.jit(lambda x: jnp.sin(x) * 2)
+
+    def f(x):
+        return jax.nn.relu(inner(x)).sum()
+
+    def fb(xs):
+        return jnp.maximum(jnp.sin(xs) * 2, 0.0).sum(1)
+
+    r = jaxpr(f, "f32[5]", batch=3, manual=fb, inline=True, cost=False)
+    assert r.verdict == "same 4 primitives in the same order: sin → mul → max → reduce_sum"
+    assert "jit[" in r.versions["vmap"].text and "custom_jvp_call" in r.versions["vmap"].text
+    def flat(x):
+        return jnp.maximum(jnp.sin(x) * 2, 0.0).sum()
+
+    assert r.versions["vmap"].inlined_text == str(jax.make_jaxpr(jax.vmap(flat))(S((3, 5))))
+    assert r.versions["vmap"].primitives == {"sin": 1, "mul": 1, "max": 1, "reduce_sum": 1}
+
+
+def test_primitives_are_counted_through_sub_jaxprs():
+    def f(x):
+        return jax.lax.fori_loop(0, 3, lambda i, c: jnp.sin(c), x)
+
+    counts = jaxpr(f, "f32[4]", batch=2, cost=False).versions["vmap"].primitives
+    assert counts.get("sin") == 1 and (counts.get("scan") or counts.get("while"))
+
+
+# --- batch-axis tracking --------------------------------------------------------------------------
+
+def test_batch_axes_known_cases():
+    def f(x, w):
+        return jnp.sin(w) + x  # sin(w) has no batch axis: w is unmapped
+
+    r = jaxpr(f, "f32[3,4]", "f32[3,4]", in_axes=(1, None), batch=5, cost=False)
+    axes = {e.primitive: e.axes for e in r.versions["vmap"].equations}
+    assert axes["sin"] == [None]
+    out_axis = r.versions["vmap"].equations[-1].axes
+    assert out_axis == [0]  # out_axes=0 puts it first in the end
+
+
+def test_batch_axis_in_the_middle():
+    r = jaxpr(lambda x: jnp.exp(x), "f32[3,4]", in_axes=1, out_axes=1, batch=5, cost=False)
+    assert r.versions["vmap"].equations[0].axes == [1]
+
+
+# --- the loop version -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("b", [1, 2, 5])
+def test_loop_equation_count_matches_the_real_loop(b):
+    r = jaxpr(model, "f32[5]", batch=b, cost=False)
+    loop = r.versions["loop"]
+    from vmapx.inputs import resolve as place
+
+    placed, _ = place(model, {"v": r_spec("f32[5]")}, 0, {}, b, None, "model")
+    real = jax.make_jaxpr(loop_fn(model, placed, 0, b))(*structs(placed, b))
+    assert loop.eqn_count == len(compat.flat_eqns(real))
+    assert loop.text_batch == 1 and "stack" in loop.text
+    assert loop.eqn_count == loop.base + loop.per_example * b
+
+
+def r_spec(text):
+    from vmapx.spec import parse_shape
+
+    return parse_shape(text)
+
+
+# --- costs ----------------------------------------------------------------------------------------
+
+def test_costs_present_on_cpu():
+    r = neuron()
+    vm, loop = r.versions["vmap"].cost, r.versions["loop"].cost
+    assert vm.flops > 0 and vm.transcendentals == 12  # tanh on 4 × 3
+    assert loop.times == 4 and loop.memory is None
+    assert r.to_json()["versions"]["manual"]["cost"]["flops"] == r.versions["manual"].cost.flops
+
+
+def test_costs_unavailable(monkeypatch):
+    monkeypatch.setattr(jaxpr_cost, "normalise", lambda raw: None)
+    monkeypatch.setattr(jaxpr_cost, "memory", lambda compiled: None)
+    r = jaxpr(model, "f32[5]", batch=2)
+    for v in r.versions.values():
+        if v is not None:
+            assert v.cost is None and v.cost_note == "unavailable on this backend"
+
+
+def test_normalise_cost_forms():
+    raw = {"flops": 10.0, "transcendentals": 2.0, "bytes accessed": 40.0, "utilization0{}": 1.0}
+    want = {"flops": 10.0, "transcendentals": 2.0, "bytes_accessed": 40.0}
+    assert jaxpr_cost.normalise(raw) == want
+    assert jaxpr_cost.normalise([raw]) == want
+    assert jaxpr_cost.normalise([raw, raw])["flops"] == 20.0
+    assert jaxpr_cost.normalise(None) is None
+    assert jaxpr_cost.normalise([]) is None
+    assert jaxpr_cost.normalise({"flops": -1.0}) is None
+
+
+def test_no_cost_skips_compiling():
+    r = jaxpr(model, "f32[5]", batch=2, cost=False)
+    assert r.versions["vmap"].cost is None and r.versions["vmap"].cost_note is None
+
+
+@pytest.mark.parametrize("stage,marker", [("stablehlo", "stablehlo.dot_general"),
+                                          ("hlo", "HloModule")])
+def test_stages(stage, marker):
+    r = jaxpr(model, "f32[5]", batch=2, manual=batched_model, cost=False, stage=stage)
+    assert marker in r.versions["vmap"].stage_text and marker in r.versions["manual"].stage_text
+    assert r.to_json()["versions"]["vmap"][stage] == r.versions["vmap"].stage_text
+
+
+# --- the hand-batched twin failing ----------------------------------------------------------------
+
+def test_manual_with_wrong_output_shape_is_a_vmap_failure():
+    with pytest.raises(VmapFailure) as info:
+        jaxpr(model, "f32[5]", batch=4, manual=wrong_shape, cost=False)
+    assert "returns f32[3,4]" in info.value.message and "f32[4]" in info.value.message
+    assert info.value.exit_code == 1
+
+
+def test_manual_that_raises_is_a_vmap_failure():
+    with pytest.raises(VmapFailure) as info:
+        jaxpr(model, "f32[5]", batch=4, manual=lambda a, b: a, cost=False)
+    assert "fails on the batched inputs" in info.value.message
