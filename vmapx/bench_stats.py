@@ -69,25 +69,21 @@ def _timed(call: Callable[[], object], reps: int, clock: Clock) -> float:
 
 def calibrate(call: Callable[[], object], clock: Clock, target: float,
               max_reps: int = MAX_REPS) -> int:
-    """How many calls make one sample last at least `target` seconds (timeit's autorange).
-
-    A count is accepted only when a second run of it also reaches half the target: the first
-    calls after a compile are often slow, and would leave every later sample too short.
-    """
-    reps, confirmed = 1, False
+    """How many calls make one sample last at least `target` seconds (timeit's autorange)."""
+    reps = 1
     while reps < max_reps:
         elapsed = _timed(call, reps, clock)
-        if elapsed >= (target / 2 if confirmed else target):
-            if confirmed:
-                return reps
-            confirmed = True
-            continue
-        confirmed = False
-        if elapsed <= 0:
-            reps *= 10
-        else:  # jump close to the target, but never by less than 2x or more than 100x
-            reps = int(min(max(reps * 2, math.ceil(reps * target / elapsed * 1.1)), reps * 100))
+        if elapsed >= target:
+            return reps
+        reps = _scaled(reps, elapsed, target)
     return max_reps
+
+
+def _scaled(reps: int, elapsed: float, target: float) -> int:
+    """The next guess: close to the target, but never by less than 2x or more than 100x."""
+    if elapsed <= 0:
+        return reps * 10
+    return int(min(max(reps * 2, math.ceil(reps * target / elapsed * 1.1)), reps * 100))
 
 
 def quantile(sorted_xs: list[float], q: float) -> float:
@@ -128,13 +124,19 @@ def measure(call: Callable[[], object], settings: Settings, clock: Clock,
     """
     for _ in range(settings.warmup):
         call()
-    reps = calibrate(call, clock, max(settings.sample_time, 1000 * tick))
+    target = max(settings.sample_time, 1000 * tick)
+    reps = calibrate(call, clock, target)
     before = compiles() if compiles else 0
     times: list[float] = []
-    spent = 0.0
+    spent, recalibrations = 0.0, 0
     while len(times) < settings.max_samples and (len(times) < settings.runs
                                                  or spent < settings.min_time):
         elapsed = _timed(call, reps, clock)
+        if elapsed < target / 2 and reps < MAX_REPS and recalibrations < 3:
+            # calibrated on the slow first calls after a compile: too few reps; start over
+            reps, times, spent = min(_scaled(reps, elapsed, target), MAX_REPS), [], 0.0
+            recalibrations += 1
+            continue
         spent += elapsed
         times.append(elapsed / reps)
     stats = summarize(times, reps)

@@ -1,0 +1,146 @@
+"""Exports, --compare, the SVG plot and the renderer, on a hand-made report (no JAX, no timing)."""
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from rich.console import Console
+
+from vmapx import bench_export as export
+from vmapx.bench import BenchReport, VariantResult
+from vmapx.bench_plot import to_svg
+from vmapx.errors import UsageError
+from vmapx.render_bench import fmt_time, render_bench, render_compare
+
+ISSUE_TOP = {"backend", "device", "jax_version", "x64", "results"}
+ISSUE_RESULT = {"function", "batch_size", "variant", "compile_s", "median_s", "iqr_s", "min_s",
+                "samples", "speedup_vs_loop", "matches_loop"}
+
+
+def result(variant, batch, median, function="dot", **kw):
+    m = median or 0.0
+    base = dict(compile_s=None if variant in ("loop", "vmap") else 0.05, median_s=median,
+                iqr_s=m / 10, min_s=m * 0.9, samples=40, speedup_vs_loop=None,
+                matches_loop=True, max_s=m * 2, mean_s=m, reps_per_sample=3,
+                inputs=f"x f32[{batch},100]")
+    base.update(kw)
+    return VariantResult(function, batch, variant, **base)
+
+
+def report(results, **kw):
+    return BenchReport("cpu", "cpu:0", "cpu", "0.0.test", False, results,
+                       settings={"runs": 7, "min_time_s": 0.2, "sample_time_s": 1e-3},
+                       wall_s=1.5, **kw)
+
+
+SWEEP = report([
+    result("loop", 8, 7e-4, speedup_vs_loop=1.0), result("jit-vmap", 8, 6e-6, speedup_vs_loop=116),
+    result("loop", 64, 5e-3, speedup_vs_loop=1.0), result("jit-vmap", 64, 7e-6, speedup_vs_loop=700),
+    result("manual", 64, None, iqr_s=None, min_s=None, samples=0, matches_loop=False,
+           status="mismatch", detail="values differ from the loop's; not timed"),
+])
+
+
+def test_json_has_the_issue_names():
+    data = json.loads(export.to_json_text(SWEEP))
+    assert ISSUE_TOP <= data.keys() and isinstance(data["x64"], bool)
+    for r in data["results"]:
+        assert ISSUE_RESULT <= r.keys()
+        assert isinstance(r["matches_loop"], bool)
+    assert data["results"][1]["median_s"] == 6e-6
+
+
+def test_csv_parses_and_holds_every_field():
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(SWEEP))))
+    assert len(rows) == len(SWEEP.results)
+    assert set(export.RESULT_FIELDS) | {"backend", "device", "jax_version", "x64"} <= rows[0].keys()
+    assert float(rows[0]["median_s"]) == 7e-4 and rows[4]["matches_loop"] == "False"
+    assert rows[0]["compile_s"] == ""  # the loop is not compiled
+
+
+def test_markdown_parses_and_holds_every_field():
+    text = export.to_markdown(SWEEP)
+    assert "`cpu`" in text and "JAX 0.0.test" in text and "x64 off" in text
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in table[0].strip("|").split("|")]
+    assert header == ["Function", "Batch", "Variant", "Compile [µs]", "Median [µs]",
+                      "IQR [µs]", "Min [µs]", "Samples", "Speedup vs loop", "Matches loop"]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table[2:]]
+    assert len(rows) == len(SWEEP.results)
+    assert rows[1][:5] == ["`dot`", "8", "jit-vmap", "50000", "6"]
+    assert rows[4][-1] == "**no**" and rows[4][4] == ""
+
+
+def test_compare_and_fail_above():
+    baseline = json.loads(export.to_json_text(SWEEP))
+    baseline["results"][1]["median_s"] = 4e-6     # jit-vmap at 8 was faster: now 50% slower
+    baseline["results"].append({"function": "old", "batch_size": 1, "variant": "loop",
+                                "median_s": 1.0})
+    changes = export.compare(SWEEP, baseline)
+    by_key = {(c.function, c.batch_size, c.variant): c for c in changes}
+    assert by_key[("dot", 8, "jit-vmap")].change_pct == pytest.approx(50)
+    assert by_key[("dot", 8, "loop")].change_pct == pytest.approx(0)
+    assert by_key[("old", 1, "loop")].current_s is None  # gone
+    assert [c.variant for c in export.regressions(changes, 20)] == ["jit-vmap"]
+    assert export.regressions(changes, 60) == []
+    text = _text(render_compare(changes, "base.json", 20))
+    assert "+50.0%" in text and "1 got slower by more than 20%" in text and "gone" in text
+
+
+@pytest.mark.parametrize("content, says", [
+    (None, "no such file"), ("{not json", "not JSON"), ('{"results": [{"x": 1}]}', "not a vmapx")])
+def test_bad_baseline(tmp_path, content, says):
+    path = tmp_path / "base.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(UsageError, match=says):
+        export.load_baseline(path)
+
+
+def test_unwritable_paths(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        export.check_writable(tmp_path / "nope" / "x.json", "--export-json")
+    with pytest.raises(UsageError, match="is a folder"):
+        export.check_writable(tmp_path, "--plot")
+    export.check_writable(tmp_path / "fine.csv", "--export-csv")  # no error
+
+
+def test_svg_sweep_and_bars_parse():
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(to_svg(SWEEP))
+    assert root.tag == f"{ns}svg"
+    assert len(root.findall(f"{ns}polyline")) == 2  # loop and jit-vmap over 8, 64
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert "64" in texts and "jit-vmap" in texts
+    single = report([result("loop", 5, 4e-4), result("jit-vmap", 5, 3e-5)])
+    root = ET.fromstring(to_svg(single))
+    assert len(root.findall(f"{ns}rect")) == 3  # background + two bars
+
+
+def _text(renderable, width=80):
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_render_fits_the_width(width):
+    text = _text(render_bench(SWEEP), width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert "median ± IQR" in text and "700×" in text and "✗ values differ" in text
+    assert "time per call against batch size" in text  # the sweep chart
+    assert "■ jit-vmap" in text and "● loop" in text    # its legend
+
+
+def test_render_single_batch_and_interrupted():
+    rep = report([result("loop", 5, 4e-4, speedup_vs_loop=1.0)], interrupted=True)
+    text = _text(render_bench(rep))
+    assert "dot · batch 5 · x f32[5,100]" in text
+    assert "interrupted (Ctrl-C)" in text and "time per call against" not in text
+
+
+def test_fmt_time():
+    assert [fmt_time(x) for x in (1.78e-3, 111e-6, 52.3e-9, 2.0, None)] == [
+        "1.78 ms", "111 µs", "52.3 ns", "2 s", "—"]
