@@ -35,7 +35,8 @@ class VmapFailure(VmapxError):
 
     exit_code = 1
     KINDS = ("inconsistent_sizes", "axis_out_of_range", "no_mapped_axis", "in_axes_length",
-             "example_shape", "data_dependent", "other")
+             "example_shape", "data_dependent", "pytree_prefix", "in_axes_dict",
+             "kwargs_mapped", "rank_too_large", "other")
 
     def __init__(self, kind: str, message: str, hint: str | None = None,
                  jax_message: str | None = None, short: str | None = None):

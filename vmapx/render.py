@@ -144,11 +144,20 @@ def _explore_table(report: ShapeReport) -> Group:
 
 def render_shape(report: ShapeReport, show_jax_message: bool = False) -> Group:
     """The whole `vmapx shape` view: call, inputs, outputs, pattern, explore, error, notes."""
-    parts = [_call(report)]
+    if report.levels is not None:
+        from vmapx.render_levels import call_line, levels_table
+
+        parts = [call_line(report)]
+    else:
+        parts = [_call(report)]
     if report.inputs:
         parts.append(_inputs_table(report))
+    if report.levels:
+        parts.append(levels_table(report))
     if report.outputs:
-        parts += [_outputs_table(report), _pattern_table(report)]
+        parts.append(_outputs_table(report))
+        if report.out_axes_pattern:
+            parts.append(_pattern_table(report))
     if report.explore is not None:
         parts.append(_explore_table(report))
     if report.error is not None:

@@ -60,6 +60,19 @@ class ErrorInfo:
 
 
 @dataclass(frozen=True)
+class LevelInfo:
+    """One vmap of a nest (level 0 is the outermost): what it is called with and returns."""
+
+    level: int
+    in_axes: Any                 # as passed to jax.vmap: one entry per argument (pytree prefixes)
+    out_axes: Any
+    batch_size: int | None
+    axes: list[int | None]       # per input leaf (the order of ShapeReport.inputs), resolved
+    shapes: list[Shape]          # per input leaf, the shape this level's vmap is called with
+    output_shapes: list[Shape]   # per output leaf, what this level's vmap returns
+
+
+@dataclass(frozen=True)
 class ShapeReport:
     """What `vmapx shape` found: inputs, outputs, the out_axes pattern, and any failure."""
 
@@ -74,6 +87,8 @@ class ShapeReport:
     notes: list[str] = field(default_factory=list)
     batch_given: bool = False        # the shapes were given per-example (--batch)
     requested_in_axes: Any = None    # the in_axes as the user gave them
+    levels: list[LevelInfo] | None = None  # a nest of vmaps (--ranks, repeated --in-axes, pytrees)
+    ranks: Any = None                # the base ranks, by argument name, when --ranks built the nest
 
     @property
     def ok(self) -> bool:

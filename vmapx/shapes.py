@@ -25,12 +25,16 @@ SUGGESTIONS = 5
 def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = 0, out_axes: Any = 0,
           batch: int | None = None, axis_size: int | None = None,
           static: Mapping[str, Any] | None = None, explore: bool = False,
-          name: str | None = None, **named: Any) -> ShapeReport:
+          name: str | None = None, ranks: Any = None, levels_in: list | None = None,
+          levels_out: list | None = None, **named: Any) -> ShapeReport:
     """Report what `jax.vmap(fn, in_axes, out_axes)` does to these inputs, without running it.
 
     Inputs are shapes (`(2, 3)`, `"f32[2,3]"`), `jax.ShapeDtypeStruct`s or arrays, by position
     or by parameter name; `None` borrows the first mapped argument's per-example shape. With
-    `batch=N` the shapes are per-example and N is inserted at each argument's in_axis.
+    `batch=N` the shapes are per-example and N is inserted at each argument's in_axis. An input
+    may be a pytree (dicts and lists) of those. `levels_in`/`levels_out` give a nest of vmaps,
+    outermost first (they replace in_axes/out_axes); `ranks` (a tuple, or a dict by name) builds
+    the nest from base ranks as jax_autovmap does.
     """
     names, _ = _inputs.positional_names(fn, len(args))
     if len(args) > len(names):
@@ -38,7 +42,8 @@ def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = 0, out_axes: Any = 
     given: dict[str, ShapeSpec | None] = {n: to_spec(a) for n, a in zip(names, args)}
     given.update({n: to_spec(a) for n, a in named.items()})
     return analyze(fn, given, fn_name=name or _name(fn), in_axes=in_axes, out_axes=out_axes,
-                   batch=batch, axis_size=axis_size, static=static or {}, explore=explore)
+                   batch=batch, axis_size=axis_size, static=static or {}, explore=explore,
+                   ranks=ranks, levels_in=levels_in, levels_out=levels_out)
 
 
 def _name(fn: Callable[..., Any]) -> str:
@@ -56,6 +61,10 @@ def to_spec(value: Any) -> ShapeSpec | None:
         return parse_shape(value)
     if isinstance(value, (tuple, list)) and all(isinstance(d, int) for d in value):
         return ShapeSpec(tuple(value))
+    if isinstance(value, dict):
+        return {k: to_spec(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)) and all(v is not None for v in value):
+        return [to_spec(v) for v in value]  # a list pytree (tuples are read as lists)
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return ShapeSpec(tuple(value.shape), getattr(value.dtype, "name", str(value.dtype)))
     raise SpecError(f"cannot use {value!r} as an input",
@@ -65,8 +74,26 @@ def to_spec(value: Any) -> ShapeSpec | None:
 
 def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn_name: str,
             in_axes: Any, out_axes: Any, batch: int | None, axis_size: int | None,
-            static: Mapping[str, Any], explore: bool) -> ShapeReport:
+            static: Mapping[str, Any], explore: bool, ranks: Any = None,
+            levels_in: list | None = None, levels_out: list | None = None) -> ShapeReport:
     """The core of `vmapx shape`; raises `UsageError` for inputs that do not fit the function."""
+    from vmapx.nested import analyze_nested, needs_nest
+
+    levels_in = list(levels_in) if levels_in else [in_axes]
+    levels_out = list(levels_out) if levels_out else [out_axes]
+    if len(levels_out) == 1 and len(levels_in) > 1:
+        levels_out = levels_out * len(levels_in)
+    if len(levels_out) != len(levels_in):
+        raise UsageError(f"{len(levels_in)} --in-axes levels but {len(levels_out)} --out-axes",
+                         "give --out-axes once (the same for every level) or once per level")
+    if needs_nest(given, levels_in, levels_out, ranks, fn):
+        if explore:
+            raise UsageError("--explore works with one plain vmap only",
+                             "drop --explore, or use one --in-axes without pytrees")
+        return analyze_nested(fn, given, fn_name=fn_name, levels_in=levels_in,
+                              levels_out=levels_out, axis_size=axis_size, static=static,
+                              ranks=ranks, batch=batch)
+    in_axes, out_axes = levels_in[0], levels_out[0]
     notes = _enable_x64_if_needed(given)
     f = functools.partial(fn, **static) if static else fn
     try:

@@ -9,7 +9,8 @@ from typing import Any, Callable, NoReturn
 import typer
 
 from vmapx.errors import SpecError, VmapxError
-from vmapx.spec import ShapeSpec, parse_shape
+from vmapx.pytree_spec import parse_tree_spec
+from vmapx.spec import ShapeSpec
 
 # Options that let a command take `--NAME SHAPE` for each of the function's own arguments.
 DYNAMIC = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -86,7 +87,7 @@ def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
     if name in out:
         raise SpecError(f"--{name} is given twice", f"give --{name} once")
     try:
-        out[name] = parse_shape(value)
+        out[name] = parse_tree_spec(value)
     except SpecError as err:
         raise SpecError(f"--{name}: {err.message}", err.hint) from None
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from vmapx.errors import UsageError
-from vmapx.spec import ShapeSpec, parse_axes, parse_static
+from vmapx.spec import ShapeSpec, parse_static
 
 Function = Annotated[str, typer.Argument(
     show_default=False,
@@ -16,6 +16,19 @@ Function = Annotated[str, typer.Argument(
 InAxes = Annotated[Optional[str], typer.Option(
     "--in-axes", metavar="AXES", show_default=False,
     help="One entry per positional argument (0,None,-1) or one int for all. [default: 0]")]
+InAxesLevels = Annotated[Optional[list[str]], typer.Option(
+    "--in-axes", metavar="AXES", show_default=False,
+    help="One entry per positional argument (0,None,-1) or one int for all; an entry may be a "
+         "JSON pytree prefix ({\"W\": null, \"b\": 0}). Repeat for nested vmaps, outermost "
+         "first. [default: 0]")]
+OutAxesLevels = Annotated[Optional[list[str]], typer.Option(
+    "--out-axes", metavar="AXES", show_default=False,
+    help="One int for all outputs, or one entry per output; repeat once per --in-axes level. "
+         "[default: 0]")]
+Ranks = Annotated[Optional[str], typer.Option(
+    "--ranks", metavar="RANKS", show_default=False,
+    help="Base rank of each argument (0,1,2 or s=0,v=1,m=2): extra leading dims are batch "
+         "dims, broadcast NumPy-style by a nest of vmaps (as jax_autovmap does).")]
 OutAxes = Annotated[str, typer.Option(
     "--out-axes", metavar="AXES", help="One int for all outputs, or one entry per output.")]
 Batch = Annotated[Optional[int], typer.Option(
@@ -50,17 +63,35 @@ class Request:
     target: Any = None
     declared: Any = None
     notes: list[str] = field(default_factory=list)
+    levels_in: list[Any] = field(default_factory=list)   # every --in-axes level, outermost first
+    levels_out: list[Any] = field(default_factory=list)
+    ranks: Any = None
 
 
-def build_request(function: str, given: dict[str, ShapeSpec], in_axes: str | None,
-                  out_axes: str, batch: int | None, axis_size: int | None,
-                  static: list[str] | None) -> Request:
-    """Resolve the function, parse axes and statics, and fall back on declared example inputs."""
+def build_request(function: str, given: dict[str, Any], in_axes: str | list[str] | None,
+                  out_axes: str | list[str] | None, batch: int | None, axis_size: int | None,
+                  static: list[str] | None, ranks: str | None = None) -> Request:
+    """Resolve the function, parse axes and statics, and fall back on declared example inputs.
+
+    `in_axes`/`out_axes` may be lists (a repeated option: one per nested vmap, outermost first);
+    entries may be JSON pytree prefixes.
+    """
     from vmapx.declared import declared as find_declared
+    from vmapx.pytree_spec import parse_level_axes, parse_ranks
     from vmapx.target import resolve
 
-    axes_in = parse_axes(in_axes, "in_axes") if in_axes is not None else None
-    axes_out = parse_axes(out_axes, "out_axes")
+    texts_in = [in_axes] if isinstance(in_axes, str) else list(in_axes or [])
+    texts_out = [out_axes] if isinstance(out_axes, str) else list(out_axes or ["0"])
+    levels_in = [parse_level_axes(t, "in_axes") for t in texts_in]
+    levels_out = [parse_level_axes(t, "out_axes") for t in texts_out]
+    if ranks is not None and texts_in:
+        raise UsageError("--ranks and --in-axes both set the in_axes",
+                         "give one: --ranks builds every level's in_axes from the base ranks")
+    if len(levels_out) > 1 and len(levels_out) != max(len(levels_in), 1):
+        raise UsageError(f"{len(levels_in)} --in-axes levels but {len(levels_out)} --out-axes",
+                         "give --out-axes once (the same for every level) or once per level")
+    axes_in = levels_in[0] if levels_in else None
+    axes_out = levels_out[0]
     statics = dict(parse_static(s) for s in static or [])
     target = resolve(function)
     decl = find_declared(target.module, target.attr)
@@ -77,5 +108,7 @@ def build_request(function: str, given: dict[str, ShapeSpec], in_axes: str | Non
             if axes_in is None and decl.in_axes is not None:
                 axes_in = decl.in_axes
         statics = {**decl.static, **statics}
-    return Request(target.fn, function, given, 0 if axes_in is None else axes_in, axes_out,
-                   batch, axis_size, statics, target, decl, notes)
+    first = 0 if axes_in is None else axes_in
+    return Request(target.fn, function, given, first, axes_out, batch, axis_size, statics,
+                   target, decl, notes, levels_in=[first] + levels_in[1:], levels_out=levels_out,
+                   ranks=parse_ranks(ranks) if ranks is not None else None)

@@ -8,16 +8,17 @@ import typer
 
 from vmapx.cli import app
 from vmapx.cli.common import DYNAMIC, guarded, named_args, print_json
-from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxes, Json, OutAxes,
-                               Static, build_request)
+from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
+                               OutAxesLevels, Ranks, Static, build_request)
 
 
 @app.command(context_settings=DYNAMIC)
 def shape(
     ctx: typer.Context,
     function: Function,
-    in_axes: InAxes = None,
-    out_axes: OutAxes = "0",
+    in_axes: InAxesLevels = None,
+    out_axes: OutAxesLevels = None,
+    ranks: Ranks = None,
     batch: Batch = None,
     axis_size: AxisSize = None,
     static: Static = None,
@@ -33,7 +34,9 @@ def shape(
 
     SHAPE: 2,3,5 · f32[2,3,5] · float32[2,3,5] · f32[] or scalar for a scalar. Dtypes: bool, i8…i64, u8…u64, bf16, f16, f32 (the default), f64, c64, c128, or their long names (float32); a 64-bit dtype turns on x64.
 
-    AXES: 0,None (one entry per positional argument) · 1 (the same for all) · -1 (counted from the end).
+    AXES: 0,None (one entry per positional argument) · 1 (the same for all) · -1 (counted from the end). An entry may be a JSON pytree prefix: '{"W": null, "b": 0},0'. Repeat --in-axes (and --out-axes) for nested vmaps, outermost first.
+
+    A SHAPE may be a JSON pytree of shapes: --params '{"W": "f32[3,5]", "b": [3]}' (a list of ints is a shape). --ranks 0,1,2 (or s=0,v=1,m=2) gives each argument's base rank; extra leading dims become a nest of vmaps, broadcast as NumPy does.
 
     Without --batch the shapes are the full, batched shapes; with --batch N they are per-example and N is inserted at each mapped argument's in_axis.
 
@@ -46,16 +49,19 @@ def shape(
       vmapx shape examples/dot.py:affine --batch 3
       vmapx shape jnp.add --a 2,3,5 --b 2,3,5 --in-axes 0,1 --explore
       vmapx shape jnp.sum --a 4,3 --static axis=0 --json
+      vmapx shape examples/autovmap.py:foo --s f32[] --v 5,3 --m 5,3,3 --ranks 0,1,2
+      vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
     """
 
     def body() -> int:
         from vmapx.shapes import analyze
 
         req = build_request(function, named_args(ctx.args, arg or []), in_axes, out_axes,
-                            batch, axis_size, static)
+                            batch, axis_size, static, ranks)
         report = analyze(req.fn, req.given, fn_name=req.fn_name, in_axes=req.in_axes,
                          out_axes=req.out_axes, batch=req.batch, axis_size=req.axis_size,
-                         static=req.static, explore=explore)
+                         static=req.static, explore=explore, ranks=req.ranks,
+                         levels_in=req.levels_in, levels_out=req.levels_out)
         if req.notes:
             report.notes[:0] = req.notes
         if json:
