@@ -187,10 +187,18 @@ def test_costs_present_on_cpu():
     assert r.to_json()["versions"]["manual"]["cost"]["flops"] == r.versions["manual"].cost.flops
 
 
+def test_compiled_costs_and_memory():
+    r = jaxpr(model, "f32[5]", batch=4, manual=batched_model, compile=True)
+    vm = r.versions["vmap"].cost
+    assert vm.source == "compiled" and vm.flops > 0
+    assert vm.memory["argument"] == 4 * 5 * 4 and vm.memory["output"] == 4 * 4
+    assert r.versions["loop"].cost.memory is None  # a product of figures, not a program
+
+
 def test_costs_unavailable(monkeypatch):
     monkeypatch.setattr(jaxpr_cost, "normalise", lambda raw: None)
     monkeypatch.setattr(jaxpr_cost, "memory", lambda compiled: None)
-    r = jaxpr(model, "f32[5]", batch=2)
+    r = jaxpr(model, "f32[5]", batch=2, compile=True)
     for v in r.versions.values():
         if v is not None:
             assert v.cost is None and v.cost_note == "unavailable on this backend"

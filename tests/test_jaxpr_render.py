@@ -50,7 +50,7 @@ def test_verdict_alignment_costs_and_no_pitfalls():
     out = text(160)
     assert "vmap(model) vs batched_model: same 4 primitives in the same order" in out
     assert "equations, aligned by primitive" in out and "XLA cost estimates" in out
-    assert "loop (1 example × 4)" in out
+    assert "loop (1 iteration × 4)" in out
     assert "no pitfalls found" in out
     assert "25 equations at B=4 = 1 + 6 per example" in out
 

@@ -145,9 +145,13 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
             in_axes: Any, out_axes: Any, batch: int | None, axis_size: int | None,
             static: Mapping[str, Any], manual: Callable[..., Any] | None = None,
             manual_name: str | None = None, stage: str = "jaxpr", inline: bool = False,
-            source_info: bool = False, name_stack: bool = False, cost: bool = True
-            ) -> JaxprReport:
-    """The core of `vmapx jaxpr`. Raises VmapFailure when vmap (or the twin) fails."""
+            source_info: bool = False, name_stack: bool = False, cost: bool = True,
+            compile: bool = False) -> JaxprReport:
+    """The core of `vmapx jaxpr`. Raises VmapFailure when vmap (or the twin) fails.
+
+    `cost` asks XLA for estimates of the lowered modules; `compile` compiles them instead,
+    for the optimised module's estimates and `memory_analysis()`.
+    """
     import jax
 
     from vmapx.shapes import _enable_x64_if_needed
@@ -165,13 +169,17 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
         return jax.vmap(f, in_axes=axes, out_axes=out_axes,
                         axis_size=None if axis_size is None else n)
 
-    one = _trace(loop_fn(f, placed, out_axes, 1), structs(placed, 1), "example", fn_name, examples)
-    vm = _trace(vmapped(size), structs(placed, size), "vmap", fn_name, examples)
-    vm1 = _trace(vmapped(size + 1), structs(placed, size + 1), "vmap", fn_name, examples)
+    lowering = functools.partial(lower, cost=cost, compile=compile)
+    one_t = _trace(loop_fn(f, placed, out_axes, 1), structs(placed, 1), "example", fn_name,
+                   examples)
+    one = one_t.jaxpr
+    vm_t = _trace(vmapped(size), structs(placed, size), "vmap", fn_name, examples)
+    vm = vm_t.jaxpr
+    vm1 = _trace(vmapped(size + 1), structs(placed, size + 1), "vmap", fn_name, examples).jaxpr
     vm_axes = batch_axes(vm, vm1)
     if vm_axes is None:
         notes.append("batch axes not tracked: the jaxpr at batch size B+1 has other equations")
-    low = lower(vmapped(size), structs(placed, size), cost=cost, stage=stage)
+    low = lowering(vm_t, stage=stage)
     label = f"vmap({fn_name.rpartition(':')[2]})"
     versions: dict[str, Version | None] = {
         "vmap": _version(label, vm, show, inline, notes, vm_axes, low.cost, cost,
@@ -179,16 +187,18 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
     man = None
     if manual is not None:
         mlabel = manual_name or getattr(manual, "__name__", "manual")
-        man = _trace_manual(manual, mlabel, placed, size, examples)
+        man_t = _trace_manual(manual, mlabel, placed, size, examples)
+        man = man_t.jaxpr
         _check_outputs(vm, man, label, mlabel, out_axes)
         man1 = _try_trace(manual, structs(placed, size + 1))
-        mlow = lower(manual, structs(placed, size), cost=cost, stage=stage)
+        mlow = lowering(man_t, stage=stage)
         versions["manual"] = _version(mlabel, man, show, inline, notes,
                                       batch_axes(man, man1) if man1 is not None else None,
                                       mlow.cost, cost, mlow.stablehlo or mlow.hlo)
     else:
         versions["manual"] = None
-    versions["loop"] = _loop_version(f, placed, out_axes, size, one, show, inline, notes, cost)
+    versions["loop"] = _loop_version(f, placed, out_axes, size, one_t, show, inline, notes,
+                                     lowering)
     loop_rows = align(versions["vmap"].equations, versions["loop"].equations)
     loop_verdict = make_verdict(loop_rows, label, "the loop")
     if man is not None:
@@ -230,15 +240,14 @@ def _inlined(closed: Any, show: Callable[[Any], str], label: str, notes: list[st
     return show(flat)
 
 
-def _loop_version(f, placed, out_axes, size, one, show, inline, notes, want_cost) -> Version:
-    """One iteration's jaxpr, and the equation count at B (from the counts at 1 and 2)."""
-    import jax
-
+def _loop_version(f, placed, out_axes, size, one_t, show, inline, notes, lowering) -> Version:
+    """One iteration's jaxpr; the equation count at B (from the counts at 1 and 2); the cost
+    of one iteration × B."""
+    one = one_t.jaxpr
     per, base = growth(f, placed, out_axes, size, one)
-    example = [jax.ShapeDtypeStruct(p.example_shape, s.dtype)
-               for p, s in zip(placed, structs(placed, 1))]
-    low = lower(f, example, cost=want_cost, stage="jaxpr")
+    low = lowering(one_t, stage="jaxpr")
     cost_ = low.cost.scaled(size) if low.cost is not None else None
+    want_cost = lowering.keywords["cost"]
     return Version(f"loop over {size}", show(one), base + per * size, primitive_counts(one),
                    equations(one), cost_, None if cost_ is not None or not want_cost else
                    UNAVAILABLE, _inlined(one, show, "the loop", notes) if inline else None,
@@ -250,7 +259,7 @@ def _trace(fn: Callable[..., Any], structs: list[Any], stage: str, fn_name: str,
     import jax
 
     try:
-        return jax.make_jaxpr(fn)(*structs)
+        return jax.jit(fn).trace(*structs)  # `.jaxpr` is make_jaxpr's; `.lower()` reuses it
     except Exception as exc:  # the user's function, traced: explained, not a traceback
         raise classify(exc, stage, fn_name, examples) from None
 
@@ -270,7 +279,7 @@ def _trace_manual(manual: Callable[..., Any], label: str, placed: list[Placed], 
 
     args = structs(placed, size)
     try:
-        return jax.make_jaxpr(manual)(*args)
+        return jax.jit(manual).trace(*args)
     except Exception as exc:
         given = ", ".join(f"{p.arg.name}: {format_shape(s.shape, s.dtype)}"
                           for p, s in zip(placed, args))

@@ -1,5 +1,7 @@
 """XLA's cost and memory estimates for one version, through public `jax.jit(...).lower(...)`.
 
+By default the estimates come from the lowered module (`Lowered.cost_analysis()`, no compile);
+with `compile=True` from the compiled one, which also gives `memory_analysis()`.
 `cost_analysis()` has returned a dict, a list of one dict per program, or None depending on the
 JAX version and backend; `normalise` folds all of them into one dict (or None).
 """
@@ -7,7 +9,7 @@ JAX version and backend; `normalise` folds all of them into one dict (or None).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 UNAVAILABLE = "unavailable on this backend"
 _KEYS = {"flops": "flops", "transcendentals": "transcendentals",
@@ -28,6 +30,7 @@ class Cost:
     bytes_accessed: float | None = None
     memory: dict[str, int] | None = None
     times: int | None = None
+    source: str = "lowered"  # "lowered": estimated before XLA's optimisations; or "compiled"
 
     def scaled(self, n: int) -> "Cost":
         """This cost × n (as a loop over n examples costs), memory left out."""
@@ -81,25 +84,31 @@ class Lowered:
     hlo: str | None = None
 
 
-def lower(fn: Callable[..., Any], structs: list[Any], *, cost: bool, stage: str) -> Lowered:
-    """Lower `jax.jit(fn)` on `structs`; compile for costs, memory and HLO text."""
-    import jax
+def _figures(stage: Any) -> dict[str, float] | None:
+    try:
+        return normalise(stage.cost_analysis())
+    except Exception:  # some backends raise rather than return None
+        return None
 
+
+def lower(traced: Any, *, cost: bool, compile: bool, stage: str) -> Lowered:
+    """Lower a `jax.jit(f).trace(...)` result: XLA's estimates on the lowered module; with
+    `compile`, the compiled module's estimates and `memory_analysis()` instead."""
     if not cost and stage == "jaxpr":
         return Lowered(None)
-    lowered = jax.jit(fn).lower(*structs)
+    lowered = traced.lower()
     stablehlo = lowered.as_text() if stage == "stablehlo" else None
-    if not cost and stage != "hlo":
-        return Lowered(None, stablehlo)
+    if not compile and stage != "hlo":
+        figures = _figures(lowered) if cost else None
+        return Lowered(Cost(**figures, source="lowered") if figures else None, stablehlo)
     compiled = lowered.compile()
     hlo = compiled.as_text() if stage == "hlo" else None
     if not cost:
         return Lowered(None, stablehlo, hlo)
-    try:
-        figures = normalise(compiled.cost_analysis())
-    except Exception:  # some backends raise rather than return None
-        figures = None
-    mem = memory(compiled)
+    if not compile:
+        figures = _figures(lowered)
+        return Lowered(Cost(**figures, source="lowered") if figures else None, stablehlo, hlo)
+    figures, mem = _figures(compiled), memory(compiled)
     if figures is None and mem is None:
         return Lowered(None, stablehlo, hlo)
-    return Lowered(Cost(memory=mem, **(figures or {})), stablehlo, hlo)
+    return Lowered(Cost(memory=mem, source="compiled", **(figures or {})), stablehlo, hlo)

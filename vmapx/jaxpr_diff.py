@@ -86,18 +86,55 @@ def changes_with_batch(x: Any, y: Any) -> bool:
 
 
 def align(vmap: list[Equation], other: list[Equation]) -> list[AlignRow]:
-    """Match equations by primitive, in order (longest common subsequence, as difflib does)."""
+    """Match equations by primitive, in order: a longest common subsequence (Myers' diff, fast
+    when the two differ by a few equations); between matches, vmap's unmatched rows first."""
     a = [e.primitive for e in vmap]
     b = [e.primitive for e in other]
     rows: list[AlignRow] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            rows += [AlignRow(i, j, a[i], True) for i, j in zip(range(i1, i2), range(j1, j2))]
-            continue
-        rows += [AlignRow(i, None, a[i], False) for i in range(i1, i2)]
-        rows += [AlignRow(None, j, b[j], False) for j in range(j1, j2)]
+    i = j = 0
+    for x, y in _matches(a, b) + [(len(a), len(b))]:
+        rows += [AlignRow(k, None, a[k], False) for k in range(i, x)]
+        rows += [AlignRow(None, k, b[k], False) for k in range(j, y)]
+        if x < len(a):
+            rows.append(AlignRow(x, y, a[x], True))
+        i, j = x + 1, y + 1
     return rows
+
+
+def _matches(a: list[str], b: list[str], max_edits: int = 2000) -> list[tuple[int, int]]:
+    """Index pairs of a shortest edit script's matches (Myers 1986, O((N+M)·D)); difflib past
+    `max_edits` differences, where the quadratic cost would show."""
+    n, m = len(a), len(b)
+    size = n + m
+    v = [0] * (2 * size + 2)
+    trace = []
+    for d in range(min(size, max_edits) + 1):
+        trace.append(v[:])
+        for k in range(-d, d + 1, 2):
+            x = v[k + 1] if k == -d or (k != d and v[k - 1] < v[k + 1]) else v[k - 1] + 1
+            y = x - k
+            while x < n and y < m and a[x] == b[y]:
+                x, y = x + 1, y + 1
+            v[k] = x
+            if x >= n and y >= m:
+                return _backtrack(trace, n, m)
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return [(blk.a + t, blk.b + t) for blk in matcher.get_matching_blocks() for t in range(blk.size)]
+
+
+def _backtrack(trace: list[list[int]], x: int, y: int) -> list[tuple[int, int]]:
+    pairs = []
+    for d in range(len(trace) - 1, -1, -1):
+        v, k = trace[d], x - y
+        prev_k = k + 1 if k == -d or (k != d and v[k - 1] < v[k + 1]) else k - 1
+        prev_x = v[prev_k]
+        prev_y = prev_x - prev_k
+        while x > prev_x and y > prev_y:
+            x, y = x - 1, y - 1
+            pairs.append((x, y))
+        if d > 0:
+            x, y = prev_x, prev_y
+    return pairs[::-1]
 
 
 def _chain(names: list[str]) -> str:

@@ -138,19 +138,21 @@ def _num(v: float | None) -> str:
 
 
 def _costs_table(report: JaxprReport) -> Group:
-    table = Table(title=Text("XLA cost estimates", style="bold", no_wrap=True,
-                             overflow="ignore"), title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
+    base = report.versions["vmap"].cost
+    compiled = base is not None and base.source == "compiled"
+    title = ("XLA cost estimates, compiled modules" if compiled else
+             "XLA cost estimates, lowered modules (--compile: optimised, with memory)")
+    table = Table(title=Text(title, style="bold", no_wrap=True, overflow="ignore"),
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("version", "FLOPs", "transcendentals", "bytes accessed", "temp", "vs vmap"):
         table.add_column(col, justify="left" if col == "version" else "right",
                          no_wrap=col == "version")
-    base = report.versions["vmap"].cost
     notes = []
     for key in ("vmap", "manual", "loop"):
         v = report.versions.get(key)
         if v is None:
             continue
-        label = v.label if key != "loop" else f"loop (1 example × {report.batch_size})"
+        label = v.label if key != "loop" else f"loop (1 iteration × {report.batch_size})"
         c = v.cost
         if c is None:
             table.add_row(label, Text(v.cost_note or "not computed", style="dim"), "", "", "",

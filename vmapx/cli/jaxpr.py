@@ -94,8 +94,11 @@ def jaxpr(
         "--name-stack", help="Print each equation's name stack (pretty_print name_stack).")
     ] = False,
     cost: Annotated[bool, typer.Option(
-        "--cost/--no-cost", help="Compile each version for XLA's cost and memory estimates.")
-    ] = True,
+        "--cost/--no-cost", help="XLA's cost estimates (FLOPs, transcendentals, bytes) of "
+                                 "each lowered version.")] = True,
+    compile_: Annotated[bool, typer.Option(
+        "--compile", help="Compile each version: the optimised module's estimates and its "
+                          "memory (memory_analysis). Slower.")] = False,
     svg: Annotated[Optional[str], typer.Option(
         "--svg", metavar="FILE", show_default=False,
         help="Also save what the terminal shows as SVG.")] = None,
@@ -144,7 +147,7 @@ def jaxpr(
                          out_axes=req.out_axes, batch=req.batch, axis_size=req.axis_size,
                          static=req.static, manual=twin, manual_name=twin_name, stage=stage,
                          inline=inline, source_info=source_info, name_stack=name_stack,
-                         cost=cost)
+                         cost=cost or compile_, compile=compile_)
         if req.notes:
             report.notes[:0] = req.notes
         from vmapx.render_jaxpr import render_jaxpr
