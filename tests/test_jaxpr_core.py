@@ -158,23 +158,29 @@ def test_batch_axis_in_the_middle():
 
 # --- the loop version -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("b", [1, 2, 5])
-def test_loop_equation_count_matches_the_real_loop(b):
-    r = jaxpr(model, "f32[5]", batch=b, cost=False)
-    loop = r.versions["loop"]
-    from vmapx.inputs import resolve as place
+def two_outputs(w, x):
+    y = jnp.sin(w * x)
+    return y, {"total": y.sum(), "first": x[0]}
 
-    placed, _ = place(model, {"v": r_spec("f32[5]")}, 0, {}, b, None, "model")
-    real = jax.make_jaxpr(loop_fn(model, placed, 0, b))(*structs(placed, b))
+
+@pytest.mark.parametrize("fn,inputs,in_axes,out_axes", [
+    (model, ["f32[5]"], 0, 0),
+    (two_outputs, ["f32[3]", "f32[3]"], (None, 0), 0),
+    (two_outputs, ["f32[3]", "f32[3]"], (None, 1), (1, 0)),
+])
+@pytest.mark.parametrize("b", [1, 2, 5])
+def test_loop_equation_count_matches_the_real_loop(fn, inputs, in_axes, out_axes, b):
+    from vmapx.inputs import resolve as place
+    from vmapx.spec import parse_shape
+
+    r = jaxpr(fn, *inputs, in_axes=in_axes, out_axes=out_axes, batch=b, cost=False)
+    loop = r.versions["loop"]
+    names = ["v"] if fn is model else ["w", "x"]
+    placed, _ = place(fn, dict(zip(names, map(parse_shape, inputs))), in_axes, {}, b, None, "f")
+    real = jax.make_jaxpr(loop_fn(fn, placed, out_axes, b))(*structs(placed, b))
     assert loop.eqn_count == len(compat.flat_eqns(real))
     assert loop.text_batch == 1 and "stack" in loop.text
     assert loop.eqn_count == loop.base + loop.per_example * b
-
-
-def r_spec(text):
-    from vmapx.spec import parse_shape
-
-    return parse_shape(text)
 
 
 # --- costs ----------------------------------------------------------------------------------------

@@ -170,8 +170,9 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
                         axis_size=None if axis_size is None else n)
 
     lowering = functools.partial(lower, cost=cost, compile=compile)
-    one_t = _trace(loop_fn(f, placed, out_axes, 1), structs(placed, 1), "example", fn_name,
-                   examples)
+    out_types: list[Any] = []
+    one_t = _trace(loop_fn(f, placed, out_axes, 1, out_types), structs(placed, 1), "example",
+                   fn_name, examples)
     one = one_t.jaxpr
     vm_t = _trace(vmapped(size), structs(placed, size), "vmap", fn_name, examples)
     vm = vm_t.jaxpr
@@ -197,8 +198,8 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
                                       mlow.cost, cost, mlow.stablehlo or mlow.hlo)
     else:
         versions["manual"] = None
-    versions["loop"] = _loop_version(f, placed, out_axes, size, one_t, show, inline, notes,
-                                     lowering)
+    versions["loop"] = _loop_version(out_types[0], placed, out_axes, size, one_t, show, inline,
+                                     notes, lowering)
     loop_rows = align(versions["vmap"].equations, versions["loop"].equations)
     loop_verdict = make_verdict(loop_rows, label, "the loop")
     if man is not None:
@@ -240,11 +241,12 @@ def _inlined(closed: Any, show: Callable[[Any], str], label: str, notes: list[st
     return show(flat)
 
 
-def _loop_version(f, placed, out_axes, size, one_t, show, inline, notes, lowering) -> Version:
+def _loop_version(out_types, placed, out_axes, size, one_t, show, inline, notes, lowering
+                  ) -> Version:
     """One iteration's jaxpr; the equation count at B (from the counts at 1 and 2); the cost
     of one iteration × B."""
     one = one_t.jaxpr
-    per, base = growth(f, placed, out_axes, size, one)
+    per, base = growth(out_types, placed, out_axes, size, one)
     low = lowering(one_t, stage="jaxpr")
     cost_ = low.cost.scaled(size) if low.cost is not None else None
     want_cost = lowering.keywords["cost"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -35,6 +36,22 @@ def jaxpr_text(text: str) -> Text:
     for pattern, style in _HIGHLIGHTS:
         out.highlight_regex(pattern, style)
     return out
+
+
+class _Code:
+    """Jaxpr text that skips Rich's word wrapping when every line fits (much faster on long
+    jaxprs) and wraps like any Text when not."""
+
+    def __init__(self, text: Text, width: int):
+        self.text, self.width = text, width
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(self.width, options.max_width), self.width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        text = self.text.copy()
+        text.no_wrap = self.width <= options.max_width
+        yield text
 
 
 class SideBySide:
@@ -64,8 +81,9 @@ def _shown(v: Version, stage: str) -> str:
 def _panel(v: Version, stage: str, title: str) -> tuple[Panel, int]:
     text = _shown(v, stage)
     body = jaxpr_text(text) if stage == "jaxpr" or v.stage_text is None else Text(text)
-    width = max((len(line) for line in text.splitlines()), default=0) + 4
-    return Panel(body, title=title, title_align="left", expand=False), max(width, len(title) + 6)
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    return (Panel(_Code(body, longest), title=title, title_align="left", expand=False),
+            max(longest + 4, len(title) + 6))
 
 
 def _eqns_word(n: int) -> str:
