@@ -273,7 +273,7 @@ def _run_variant(name, variant, reference, ref_error, settings, clock, tick, bas
         problem = values.mismatch(out, reference)
         if problem:
             return failed("mismatch", problem + "; not timed", compile_s, False)
-    stats = measure(lambda: values.block(variant.run()), settings, clock, tick,
+    stats = measure(values.blocking(variant.run, out), settings, clock, tick,
                     values.compile_count)
     return base(name, compile_s, stats.median, stats.iqr, stats.min, stats.samples, None, True,
                 max_s=stats.max, mean_s=stats.mean, reps_per_sample=stats.reps,
