@@ -42,7 +42,7 @@ def test_pytree_in_axes_match_jax(n, o, i, w_mapped, b_mapped, fn):
 def test_mismatch_is_failure_for_jax_too():
     report = vmapx.shape(affine, {"W": (3, 5), "b": (3,)}, (4, 5),
                          in_axes=({"W": None, "c": 0}, 0))
-    assert report.error.kind == "pytree_prefix"
+    assert report.error.kind == "in_axes_length" and report.error.detail == "pytree_prefix"
     with pytest.raises(ValueError):
         jax.vmap(affine, in_axes=({"W": None, "c": 0}, 0))(
             _concrete({"W": (3, 5), "b": (3,)}), _concrete((4, 5)))
@@ -96,3 +96,13 @@ def test_keyword_argument_mapped_on_axis_0():
     r = run(f"{F}:scaled", "--x", "4,3", "--scale", "4", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["outputs"][0]["shape"] == [4, 3]
+
+
+def test_json_kind_stays_in_the_contract_with_the_finer_detail():
+    from vmapx.errors import VmapFailure
+
+    r = run(f"{F}:affine", "--params", PARAMS, "--x", "4,5", "--in-axes",
+            '{"W": null, "c": 0},0', "--json")
+    err = json.loads(r.stdout)["error"]
+    assert err["kind"] in VmapFailure.KINDS and err["kind"] == "in_axes_length"
+    assert err["detail"] == "pytree_prefix"

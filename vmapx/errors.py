@@ -29,19 +29,22 @@ class UsageError(VmapxError):
 class VmapFailure(VmapxError):
     """The user's vmap fails for these inputs: a finding, not a usage mistake (exit 1).
 
-    `kind` is one of KINDS; `jax_message` keeps JAX's own text when JAX raised; `short` is
+    `kind` is one of KINDS, `detail` the finer kind (or the kind itself); `jax_message` keeps JAX's own text when JAX raised; `short` is
     a few words for a table cell.
     """
 
     exit_code = 1
+    # The kinds of the JSON contract (`error.kind`); finer kinds (`error.detail`) map onto them.
     KINDS = ("inconsistent_sizes", "axis_out_of_range", "no_mapped_axis", "in_axes_length",
-             "example_shape", "data_dependent", "pytree_prefix", "in_axes_dict",
-             "kwargs_mapped", "rank_too_large", "other")
+             "example_shape", "data_dependent", "other")
+    DETAILS = {"pytree_prefix": "in_axes_length", "in_axes_dict": "in_axes_length",
+               "kwargs_mapped": "other", "rank_too_large": "axis_out_of_range"}
 
     def __init__(self, kind: str, message: str, hint: str | None = None,
                  jax_message: str | None = None, short: str | None = None):
-        assert kind in self.KINDS, kind
+        assert kind in self.KINDS or kind in self.DETAILS, kind
         super().__init__(message, hint)
-        self.kind = kind
+        self.kind = self.DETAILS.get(kind, kind)
+        self.detail = kind
         self.jax_message = jax_message
         self.short = short or message

@@ -121,7 +121,8 @@ def _error_panel(report: ShapeReport, show_jax_message: bool) -> Panel:
         parts.append(table)
     if show_jax_message and err.jax_message:
         parts.append(Text("JAX said: ", style="bold").append(err.jax_message, style="dim"))
-    return Panel(Group(*parts), title=f"vmap fails: {err.kind}", title_align="left",
+    return Panel(Group(*parts), title=f"vmap fails: {err.kind}"
+                 + (f" ({err.detail})" if err.detail and err.detail != err.kind else ""), title_align="left",
                  border_style="red")
 
 

@@ -57,6 +57,7 @@ class ErrorInfo:
     hint: str | None
     suggestions: list[Suggestion] = field(default_factory=list)
     jax_message: str | None = None
+    detail: str | None = None        # a finer kind (pytree_prefix, rank_too_large, …) or kind
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,8 @@ def _error(failure: VmapFailure, rows: list[ExploreRow]) -> ErrorInfo:
     if suggestions:
         best = ",".join("None" if a is None else str(a) for a in suggestions[0].in_axes)
         hint = f"try --in-axes {best}" + (f"; {hint}" if hint else "")
-    return ErrorInfo(failure.kind, failure.message, hint, suggestions, failure.jax_message)
+    return ErrorInfo(failure.kind, failure.message, hint, suggestions, failure.jax_message,
+                     failure.detail)
 
 
 def _explore(f, fn_name, args: list[Arg], in_axes, out_axes, batch, axis_size
