@@ -140,3 +140,22 @@ def test_help_does_not_import_jax():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_compile_adds_memory(runner):
+    r = run(runner, NEURON, "--batch", "4", "--compile", env={"COLUMNS": "140"})
+    assert r.exit_code == 0, r.output
+    assert "compiled modules" in r.output and "temp mem" in r.output
+
+
+def test_inline_and_source_info(runner, tmp_path):
+    mod = tmp_path / "nested.py"
+    mod.write_text("import jax, jax.numpy as jnp\n"
+                   "inner = jax.jit(lambda x: jnp.sin(x) * 2)\n"
+                   "def f(x):\n    return inner(x).sum()\n")
+    plain = json.loads(run(runner, f"{mod}:f", "--x", "3,4", "--json", "--no-cost").stdout)
+    assert "jit[" in plain["versions"]["vmap"]["text"]
+    assert "inlined_text" not in plain["versions"]["vmap"]
+    r = run(runner, f"{mod}:f", "--x", "3,4", "--inline", "--source-info", "--no-cost")
+    assert r.exit_code == 0, r.output
+    assert "jit[" not in r.output and "nested.py:2" in r.output

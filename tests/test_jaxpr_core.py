@@ -219,6 +219,8 @@ def test_normalise_cost_forms():
     assert jaxpr_cost.normalise(None) is None
     assert jaxpr_cost.normalise([]) is None
     assert jaxpr_cost.normalise({"flops": -1.0}) is None
+    assert jaxpr_cost.normalise({"flops": 3.0}) == {"flops": 3.0, "transcendentals": 0.0,
+                                                   "bytes_accessed": 0.0}
 
 
 def test_no_cost_skips_compiling():

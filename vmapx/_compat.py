@@ -39,8 +39,8 @@ def shapes(variables: Any) -> list[tuple[str, tuple[int, ...]]]:
         aval = getattr(v, "aval", None)
         shape = getattr(aval, "shape", None)
         dtype = getattr(aval, "dtype", None)
-        out.append((getattr(dtype, "name", str(dtype)) if dtype is not None else "?",
-                    tuple(int(d) for d in shape) if shape is not None else ()))
+        out.append((dtype.name if hasattr(dtype, "name") else str(dtype or "?"),
+                    shape if type(shape) is tuple else tuple(shape or ())))
     return out
 
 

@@ -41,7 +41,8 @@ class Cost:
 
 def normalise(raw: Any) -> dict[str, float] | None:
     """`cost_analysis()`'s dict, [dict, …] or None → {flops, transcendentals, bytes_accessed}
-    (summed over programs; negative "unknown" values dropped), or None when nothing is left."""
+    (summed over programs; negative "unknown" values dropped; a figure XLA left out of a
+    non-empty analysis counts 0), or None when nothing is left."""
     if raw is None:
         return None
     parts = list(raw) if isinstance(raw, (list, tuple)) else [raw]
@@ -56,7 +57,9 @@ def normalise(raw: Any) -> dict[str, float] | None:
             value = part.get(key)
             if isinstance(value, (int, float)) and value >= 0:
                 out[field] = out.get(field, 0.0) + float(value)
-    return out or None
+    if not out:
+        return None
+    return {field: out.get(field, 0.0) for field in _KEYS.values()}  # XLA omits zero counts
 
 
 def memory(compiled: Any) -> dict[str, int] | None:

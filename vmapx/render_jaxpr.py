@@ -162,7 +162,11 @@ def _costs_table(report: JaxprReport) -> Group:
              "XLA cost estimates, lowered modules (--compile: optimised, with memory)")
     table = Table(title=Text(title, style="bold", no_wrap=True, overflow="ignore"),
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("version", "FLOPs", "transcendentals", "bytes accessed", "temp", "vs vmap"):
+    with_memory = any(v is not None and v.cost is not None and v.cost.memory
+                      for v in report.versions.values())
+    cols = ("version", "FLOPs", "transcendentals", "bytes", "vs vmap") + (
+        ("args mem", "out mem", "temp mem") if with_memory else ())
+    for col in cols:
         table.add_column(col, justify="left" if col == "version" else "right",
                          no_wrap=col == "version")
     notes = []
@@ -173,14 +177,15 @@ def _costs_table(report: JaxprReport) -> Group:
         label = v.label if key != "loop" else f"loop (1 iteration × {report.batch_size})"
         c = v.cost
         if c is None:
-            table.add_row(label, Text(v.cost_note or "not computed", style="dim"), "", "", "",
-                          "")
+            table.add_row(label, Text(v.cost_note or "not computed", style="dim"),
+                          *[""] * (len(cols) - 2))
             continue
-        temp = None if c.memory is None else c.memory.get("temp")
         ratio = (f"{c.flops / base.flops:.2f}×" if base is not None and base.flops and
                  c.flops is not None else _DASH)
+        mem = [_DASH if c.memory is None or k not in c.memory else f"{c.memory[k]:,} B"
+               for k in ("argument", "output", "temp")] if with_memory else []
         table.add_row(label, _num(c.flops), _num(c.transcendentals), _num(c.bytes_accessed),
-                      _DASH if temp is None else f"{temp:,} B", ratio)
+                      ratio, *mem)
     parts: list[Any] = [table] + notes
     return Group(*parts)
 
