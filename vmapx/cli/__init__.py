@@ -44,3 +44,4 @@ def main() -> None:
     """Entry point of the `vmapx` console script."""
     app()
 from vmapx.cli import bench as _bench  # noqa: E402,F401
+from vmapx.cli import jaxpr as _jaxpr  # noqa: E402,F401
