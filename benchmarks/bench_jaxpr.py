@@ -53,6 +53,9 @@ BARE = (
 
 def wall(cmd: list[str], runs: int) -> float:
     env = {**os.environ, "COLUMNS": "160"}
+    # As on a user's machine, modules run from cached bytecode: this sandbox sets
+    # PYTHONDONTWRITEBYTECODE, which would recompile vmapx's (not jax's) sources on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     out = subprocess.run(cmd, capture_output=True, env=env)  # warm the file cache
     assert out.returncode == 0, out.stderr.decode()
     times = []

@@ -32,6 +32,9 @@ BARE_EVAL_SHAPE = (
 
 def wall(cmd: list[str], runs: int) -> float:
     env = {**os.environ, "COLUMNS": "100"}
+    # As on a user's machine, modules run from cached bytecode: this sandbox sets
+    # PYTHONDONTWRITEBYTECODE, which would recompile vmapx's (not jax's) sources on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run(cmd, capture_output=True, env=env)  # warm the file cache
     times = []
     for _ in range(runs):

@@ -21,6 +21,7 @@ from vmapx.inputs import Placed
 from vmapx.jaxpr_cost import UNAVAILABLE, Cost, lower
 from vmapx.jaxpr_diff import AlignRow, Equation, align, batch_axes, equations, primitive_counts
 from vmapx.jaxpr_diff import verdict as make_verdict
+from vmapx.report import jsonable
 from vmapx.jaxpr_loop import growth, loop_fn, structs
 from vmapx.jaxpr_pitfalls import Pitfall, find
 from vmapx.spec import ShapeSpec, format_shape
@@ -79,7 +80,7 @@ class JaxprReport:
             return [{"vmap": r.vmap, other: r.other, "primitive": r.primitive,
                      "matched": r.matched} for r in rs]
 
-        return _jsonable({
+        return jsonable({
             "function": self.function, "batch_size": self.batch_size, "in_axes": self.in_axes,
             "stage": self.stage,
             "versions": {k: None if v is None else _version_json(v, self.stage)
@@ -113,14 +114,6 @@ def _version_json(v: Version, stage: str) -> dict[str, Any]:
     if v.per_example is not None:
         out.update(per_example=v.per_example, base=v.base, text_batch=v.text_batch)
     return out
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    return obj
 
 
 def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = 0, out_axes: Any = 0,

@@ -97,7 +97,7 @@ class ShapeReport:
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready dicts and lists (tuples become lists)."""
-        return _jsonable(dataclasses.asdict(self))
+        return jsonable(dataclasses.asdict(self))
 
     def __rich__(self):
         from vmapx.render import render_shape
@@ -115,9 +115,10 @@ class ShapeReport:
         printer.text(to_text(self))
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
+    """Dicts, lists and tuples → dicts and lists, recursively (tuples become JSON arrays)."""
     if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
+        return {k: jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     return obj
