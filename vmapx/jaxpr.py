@@ -125,11 +125,11 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = 0, out_axes: Any = 
     Inputs are given as for `vmapx.shape` (shapes, specs, structs or arrays, by position).
     `manual` is the hand-batched twin; `options` are analyze's keyword options.
     """
-    from vmapx.shapes import _name, to_spec
+    from vmapx.shapes import function_name, to_spec
 
     names, _ = _inputs.positional_names(fn, len(args))
     given = {n: to_spec(a) for n, a in zip(names, args)}
-    return analyze(fn, given, fn_name=name or _name(fn), in_axes=in_axes, out_axes=out_axes,
+    return analyze(fn, given, fn_name=name or function_name(fn), in_axes=in_axes, out_axes=out_axes,
                    batch=batch, axis_size=axis_size, static=static or {}, manual=manual,
                    **options)
 
@@ -147,11 +147,11 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
     """
     import jax
 
-    from vmapx.shapes import _enable_x64_if_needed
+    from vmapx.shapes import enable_x64_if_needed
 
     if stage not in STAGES:
         raise UsageError(f"unknown stage {stage!r}", f"use one of {', '.join(STAGES)}")
-    notes = _enable_x64_if_needed(given)
+    notes = enable_x64_if_needed(given)
     f = functools.partial(fn, **static) if static else fn
     placed, size = _inputs.resolve(fn, given, in_axes, static, batch, axis_size, fn_name)
     examples = [(p.arg.name, p.example_shape, p.arg.dtype) for p in placed]

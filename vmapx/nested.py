@@ -43,7 +43,7 @@ def analyze_nested(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name:
                    static: Mapping[str, Any], ranks: Any = None, batch: int | None = None
                    ) -> ShapeReport:
     """Report on `vmap(vmap(fn, in_axes[1], …), in_axes[0], …)` (level 0 outermost)."""
-    from vmapx.shapes import _enable_x64_if_needed
+    from vmapx.shapes import enable_x64_if_needed
 
     if batch is not None:
         raise UsageError("--batch works with one plain vmap, not with nested vmaps, pytree "
@@ -56,7 +56,7 @@ def analyze_nested(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name:
     kwargs = [(n, given[n]) for n in sorted(kw_names)]
     leafs = [Leaf(n, p, s.shape, s.dtype or DEFAULT_DTYPE, keyword=n in kw_names)
              for n, t in args + kwargs for p, s in leaves(t)]
-    notes = _enable_x64_if_needed({leaf.name: ShapeSpec(leaf.shape, leaf.dtype) for leaf in leafs})
+    notes = enable_x64_if_needed({leaf.name: ShapeSpec(leaf.shape, leaf.dtype) for leaf in leafs})
     notes += [f"{n} is a keyword argument: vmap maps it on axis 0 at every level" for n in kw_names]
     base = dict(function=fn_name, batch_size=None, inputs=[], outputs=[], out_axes_pattern=[],
                 notes=notes, requested_in_axes=levels_in[0])

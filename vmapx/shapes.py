@@ -38,15 +38,15 @@ def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = 0, out_axes: Any = 
     """
     names, _ = _inputs.positional_names(fn, len(args))
     if len(args) > len(names):
-        raise UsageError(f"{len(args)} inputs given but {_name(fn)} takes {len(names)}")
+        raise UsageError(f"{len(args)} inputs given but {function_name(fn)} takes {len(names)}")
     given: dict[str, ShapeSpec | None] = {n: to_spec(a) for n, a in zip(names, args)}
     given.update({n: to_spec(a) for n, a in named.items()})
-    return analyze(fn, given, fn_name=name or _name(fn), in_axes=in_axes, out_axes=out_axes,
+    return analyze(fn, given, fn_name=name or function_name(fn), in_axes=in_axes, out_axes=out_axes,
                    batch=batch, axis_size=axis_size, static=static or {}, explore=explore,
                    ranks=ranks, levels_in=levels_in, levels_out=levels_out)
 
 
-def _name(fn: Callable[..., Any]) -> str:
+def function_name(fn: Callable[..., Any]) -> str:
     mod = getattr(fn, "__module__", None) or ""
     short = {"jax.numpy": "jnp", "jax.lax": "lax"}.get(mod, mod)
     base = getattr(fn, "__name__", None) or type(fn).__name__
@@ -94,7 +94,7 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
                               levels_out=levels_out, axis_size=axis_size, static=static,
                               ranks=ranks, batch=batch)
     in_axes, out_axes = levels_in[0], levels_out[0]
-    notes = _enable_x64_if_needed(given)
+    notes = enable_x64_if_needed(given)
     f = functools.partial(fn, **static) if static else fn
     try:
         args = _inputs.plan(fn, given, in_axes, static, batch, fn_name)
@@ -128,7 +128,7 @@ def _fmt(a: Arg) -> str:
     return f"{short_dtype(a.dtype)}[{','.join(map(str, a.shape))}]"
 
 
-def _enable_x64_if_needed(given: Mapping[str, ShapeSpec | None]) -> list[str]:
+def enable_x64_if_needed(given: Mapping[str, ShapeSpec | None]) -> list[str]:
     wide = [n for n, s in given.items() if s is not None and s.dtype in X64_DTYPES]
     if not wide:
         return []
