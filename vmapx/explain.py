@@ -10,7 +10,7 @@ import traceback
 
 from vmapx.errors import VmapFailure
 from vmapx.spec import format_shape
-from vmapx.target import is_user_frame
+from vmapx.target import is_user_frame, user_location
 
 # Stable prefixes of JAX messages that mean "a traced value was needed as a concrete one".
 _DATA_DEPENDENT_PREFIXES = (
@@ -34,15 +34,6 @@ _FIXES = {
 def first_line(text: str, limit: int = 160) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def user_location(exc: BaseException) -> str | None:
-    """`file.py:12 in fn` for the innermost frame of the user's own code, if any."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if is_user_frame(f.filename)]
-    if not frames:
-        return None
-    f = frames[-1]
-    return f"{f.filename}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
 
 
 def _raised_by_user(exc: BaseException) -> bool:

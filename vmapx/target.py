@@ -140,24 +140,28 @@ def _run_import(load: Callable[[], Any], what: str) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name and what.replace("/", ".").startswith(exc.name):
             raise
-        raise TargetError(f"importing {what!r} failed: {exc}", _user_location(exc) or
-                          f"install {exc.name} or fix the import") from None
+        where = user_location(exc)
+        raise TargetError(f"importing {what!r} failed: {exc}",
+                          f"raised at {where}" if where else f"install {exc.name} or fix the "
+                          "import") from None
     except SyntaxError as exc:
         raise TargetError(f"{what!r} has a syntax error: {exc.msg} "
                           f"({exc.filename}, line {exc.lineno})", "fix the file and run again"
                           ) from None
     except Exception as exc:  # the module's own top-level code raised
+        where = user_location(exc)
         raise TargetError(f"importing {what!r} raised {type(exc).__name__}: {exc}",
-                          _user_location(exc) or "fix the module's top-level code") from None
+                          f"raised at {where}" if where else "fix the module's top-level code"
+                          ) from None
 
 
-def _user_location(exc: BaseException) -> str | None:
-    """`at file.py:12 in fn` for the innermost frame outside importlib, jax and vmapx."""
+def user_location(exc: BaseException) -> str | None:
+    """`file.py:12 in fn: line` for the innermost frame of the user's own code, if any."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if is_user_frame(f.filename)]
     if not frames:
         return None
     f = frames[-1]
-    return f"raised at {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}"
+    return f"{f.filename}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
 
 
 _LIB_DIRS = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
