@@ -40,13 +40,31 @@ class Case:
     batch_size: int
     manual: Callable[..., Any] | None = None
     static: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # variant → why it is not timed
+
+    @property
+    def batch_shape(self) -> list[int]:
+        return [self.batch_size]
+
+    def input_dtypes(self) -> list[tuple[str, str]]:
+        return [(p.arg.name, p.arg.dtype) for p in self.placed]
+
+    def describe(self) -> str:
+        return ", ".join(f"{p.arg.name} {format_shape(p.full_shape, p.arg.dtype)}"
+                         for p in self.placed)
+
+    def prepare(self, values: Any, rng: Any, device: Any) -> dict[str, Any]:
+        """Random inputs on `device`, and every variant built once on them."""
+        return values.build(self, values.random_inputs(self.placed, rng, device))
 
 
 @dataclass(frozen=True)
 class VariantResult:
     """One (function, batch size, variant): its times in seconds per call, or why it has none.
 
-    `status` is `timed`, `mismatch` (values differ from the loop's: not timed) or `error`.
+    `status` is `timed`, `mismatch` (values differ from the loop's: not timed), `error`, or
+    `skipped` (the variant does not apply to this case; `detail` says why). `batch_shape` is
+    each vmap level's size, outermost first (`[batch_size]` for one vmap).
     """
 
     function: str
@@ -66,6 +84,7 @@ class VariantResult:
     detail: str | None = None
     inputs: str = ""
     warnings: list[str] = field(default_factory=list)
+    batch_shape: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,7 +111,7 @@ class BenchReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.status == "timed" for r in self.results)
+        return all(r.status in ("timed", "skipped") for r in self.results)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -177,7 +196,8 @@ def enable_x64_if_needed(cases_: Sequence[Case]) -> list[str]:
     """Turn on x64 when an input is 64-bit (as `vmapx shape` does); say so in a note."""
     import jax
 
-    wide = sorted({p.arg.name for c in cases_ for p in c.placed if p.arg.dtype in X64_DTYPES})
+    wide = sorted({name for c in cases_ for name, dtype in c.input_dtypes()
+                   if dtype in X64_DTYPES})
     if not wide or jax.config.read("jax_enable_x64"):
         return []
     jax.config.update("jax_enable_x64", True)
@@ -201,10 +221,10 @@ def run(cases_: Sequence[Case], variants: Sequence[str] = VARIANTS,
     progress = progress or NullProgress()
     device = pick_device(backend)
     notes = enable_x64_if_needed(cases_)
-    todo = [(c, [v for v in variants if c.manual is not None or v not in MANUAL])
-            for c in cases_]
+    todo = [(c, [v for v in variants if c.manual is not None or v not in MANUAL
+                 or v in c.skipped]) for c in cases_]
     for c in cases_:
-        if c.manual is None and any(v in MANUAL for v in variants):
+        if c.manual is None and any(v in MANUAL and v not in c.skipped for v in variants):
             notes.append(f"{c.function}: no hand-batched version known, so no manual variants; "
                          "give one with --manual SPEC")
     notes = list(dict.fromkeys(notes))
@@ -233,11 +253,10 @@ def run(cases_: Sequence[Case], variants: Sequence[str] = VARIANTS,
 
 def _run_case(case: Case, names: list[str], settings: Settings, clock: Clock, tick: float,
               rng, device, progress, results: list[VariantResult], values) -> None:
-    args = values.random_inputs(case.placed, rng, device)
-    built = values.build(case, args)
-    described = ", ".join(f"{p.arg.name} {format_shape(p.full_shape, p.arg.dtype)}"
-                          for p in case.placed)
-    base = functools.partial(VariantResult, case.function, case.batch_size, inputs=described)
+    """One case (a `Case`, or a `bench_nest.NestCase` for nested vmaps and pytrees)."""
+    built = case.prepare(values, rng, device)
+    base = functools.partial(VariantResult, case.function, case.batch_size,
+                             inputs=case.describe(), batch_shape=case.batch_shape)
     try:
         reference = values.block(built["loop"].run())
         ref_error = None
@@ -245,6 +264,11 @@ def _run_case(case: Case, names: list[str], settings: Settings, clock: Clock, ti
         reference, ref_error = None, values.short_error(exc)
     for name in names:
         progress.begin(f"{case.function} · batch {case.batch_size} · {name}")
+        if name in case.skipped:
+            results.append(base(name, None, None, None, None, 0, None, None, status="skipped",
+                                detail=case.skipped[name]))
+            progress.advance()
+            continue
         results.append(_run_variant(name, built[name], reference, ref_error, settings, clock,
                                     tick, base, values))
         progress.advance()

@@ -56,20 +56,23 @@ def short_error(exc: BaseException) -> str:
 
 def random_inputs(placed, rng: np.random.Generator, device) -> list[Any]:
     """Random arrays (not ones or zeros, which hide axis mistakes), on `device`, ready."""
-    out = []
-    for p in placed:
-        dtype = jnp.dtype(p.arg.dtype)
-        shape = p.full_shape
-        if dtype == jnp.bool_:
-            x = rng.random(shape) < 0.5
-        elif jnp.issubdtype(dtype, jnp.integer):
-            x = rng.integers(1, 10, size=shape)
-        elif jnp.issubdtype(dtype, jnp.complexfloating):
-            x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
-        else:
-            x = rng.standard_normal(shape)
-        out.append(jax.device_put(np.asarray(x).astype(dtype), device))
-    return block(out)
+    return block([jax.device_put(random_array(p.full_shape, p.arg.dtype, rng), device)
+                  for p in placed])
+
+
+def random_array(shape: tuple[int, ...], dtype_name: str, rng: np.random.Generator
+                 ) -> np.ndarray:
+    """One random host array of `shape` and `dtype_name`: normal floats, ints 1..9, coin bools."""
+    dtype = jnp.dtype(dtype_name)
+    if dtype == jnp.bool_:
+        x = rng.random(shape) < 0.5
+    elif jnp.issubdtype(dtype, jnp.integer):
+        x = rng.integers(1, 10, size=shape)
+    elif jnp.issubdtype(dtype, jnp.complexfloating):
+        x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    else:
+        x = rng.standard_normal(shape)
+    return np.asarray(x).astype(dtype)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,8 @@ def _median(r: VariantResult) -> Text:
         return Text("✗ values differ", style="bold red")
     if r.status == "error":
         return Text("✗ failed", style="bold red")
+    if r.status == "skipped":
+        return Text("– skipped", style="dim")
     return Text(f"{_tight(r.median_s)} ± {_tight(r.iqr_s)}")
 
 
@@ -72,7 +74,7 @@ def _table(report: BenchReport, function: str) -> Group:
     sweep = len(report.batch_sizes(function)) > 1
     title = Text(function, style="bold cyan")
     if not sweep and rows:
-        title.append(f" · batch {rows[0].batch_size} · {rows[0].inputs}", style="bold")
+        title.append(f" · batch {_batch(rows[0])} · {rows[0].inputs}", style="bold")
     elif rows:
         title.append(" · batch " + ", ".join(map(str, report.batch_sizes(function))),
                      style="bold")
@@ -95,8 +97,18 @@ def _table(report: BenchReport, function: str) -> Group:
             last_batch = r.batch_size
         table.add_row(*cells)
     parts: list = [table]
+    skipped: dict[str, list[str]] = {}  # one line per reason, naming every variant it skips
+    for r in rows:
+        if r.detail and r.status == "skipped":
+            names = skipped.setdefault(r.detail, [])
+            if r.variant not in names:
+                names.append(r.variant)
+    for detail, names in skipped.items():
+        parts.append(Text(f"– {', '.join(names)} skipped: {detail}", style="dim"))
     for r in rows:
         where = f"{r.variant}" + (f" (batch {r.batch_size})" if sweep else "")
+        if r.status == "skipped":
+            continue
         if r.detail:
             parts.append(Text(f"✗ {where}: {r.detail}", style="red"))
         for w in r.warnings:
@@ -104,6 +116,13 @@ def _table(report: BenchReport, function: str) -> Group:
     if sweep and any(r.median_s for r in rows):
         parts.append(SweepChart(rows))
     return Group(*parts)
+
+
+def _batch(r: VariantResult) -> str:
+    """`64`, or `4×3 = 12` for a nest of vmaps (each level's size, outermost first)."""
+    if len(r.batch_shape) > 1:
+        return "×".join(map(str, r.batch_shape)) + f" = {r.batch_size}"
+    return str(r.batch_size)
 
 
 class SweepChart:
@@ -186,7 +205,7 @@ def render_bench(report: BenchReport) -> Group:
         parts += [Text(""), _table(report, function)]
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
-    n = len(report.results)
+    n = sum(r.status != "skipped" for r in report.results)
     done = Text(f"{n} variant{'s' * (n != 1)} measured in {report.wall_s or 0:.1f} s",
                 style="dim")
     if report.interrupted:

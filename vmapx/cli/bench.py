@@ -10,7 +10,8 @@ import typer
 
 from vmapx.cli import app
 from vmapx.cli.common import DYNAMIC, guarded, named_args, print_json
-from vmapx.cli.options import ArgPairs, Debug, InAxes, Json, Static, build_request
+from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, OutAxesLevels, Ranks,
+                               Static, build_request)
 from vmapx.errors import SpecError, UsageError
 
 VARIANT_NAMES = ("loop", "loop-jit", "vmap", "jit-vmap", "lax-map", "manual", "jit-manual")
@@ -29,13 +30,17 @@ def bench(
         show_default=False, help="The function to time (jnp.NAME, pkg.module:fn, "
         "path/file.py:fn). Left out: the built-in suite from examples/.")] = None,
     batch: Annotated[Optional[str], _opt("--batch", metavar="N[,N…]", show=False, help=(
-        "Batch sizes to sweep, e.g. 8,64,512; the shapes are then per-example."))] = None,
-    in_axes: InAxes = None,
+        "Batch sizes to sweep, e.g. 8,64,512; the shapes are then per-example (one vmap "
+        "level only)."))] = None,
+    in_axes: InAxesLevels = None,
+    out_axes: OutAxesLevels = None,
+    ranks: Ranks = None,
     static: Static = None,
     arg: ArgPairs = None,
     manual: Annotated[Optional[str], _opt("--manual", metavar="SPEC", show=False, help=(
         "A hand-batched version (batch on axis 0 of each mapped input), e.g. "
-        "examples/dot.py:batched_dot or just batched_dot from the same file."))] = None,
+        "examples/dot.py:batched_dot or just batched_dot from the same file. With nested "
+        "vmaps, pytrees or --ranks it takes the inputs exactly as given."))] = None,
     variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False, help=(
         "Which to time: " + ",".join(VARIANT_NAMES) + " [default: all]"))] = None,
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
@@ -81,13 +86,21 @@ def bench(
 
       vmapx bench --export-json base.json ; vmapx bench --compare base.json --fail-above 20
 
+      vmapx bench examples/autovmap.py:foo --s f32[] --v 4,5,3 --m 4,5,3,3 --ranks 0,1,2
+
+      vmapx bench jnp.add --a 8,16,3 --b 8,16,3 --in-axes 0 --in-axes 1
+
+      vmapx bench tests/fixtures/nest_funcs.py:affine --params '{"W": "f32[3,5]", "b": [3]}' --x 5 --in-axes '{"W": null, "b": null},0' --batch 8,64
+
+    With nested vmaps (--in-axes/--out-axes repeated, outermost first), pytree arguments (a JSON pytree of shapes) or --ranks, vmap and jit-vmap are the nest of vmaps, loop and loop-jit one Python loop per level, lax-map one lax.map per level; --batch sweeps one vmap level only (the shapes give a nest's batch dims), and --manual takes the inputs exactly as given.
+
     Ctrl-C stops and shows what was measured. Exit 1 when values differ from the loop's, a variant fails, or --fail-above is exceeded; 130 when interrupted.
     """
 
     def body() -> int:
-        return _run(ctx.args, function, batch, in_axes, static, arg, manual, variants, backend,
-                    runs, min_time, warmup, seed, plot, export_json, export_csv,
-                    export_markdown, compare, fail_above, json)
+        return _run(ctx.args, function, batch, (in_axes, out_axes, ranks), static, arg, manual,
+                    variants, backend, runs, min_time, warmup, seed, plot, export_json,
+                    export_csv, export_markdown, compare, fail_above, json)
 
     guarded(debug, body)
 
@@ -125,21 +138,41 @@ def examples_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "examples"
 
 
-def _cases(function, extra, batch, in_axes, static, arg, manual) -> tuple[list, list[str]]:
+def _cases(function, extra, batch, axes, static, arg, manual) -> tuple[list, list[str]]:
     from vmapx import bench as core
 
+    in_axes, out_axes, ranks = axes
     batches = parse_batches(batch) if batch is not None else None
     given = named_args(extra, arg or [])
     if function is None:
-        used = [o for o, v in (("--batch", batch), ("--in-axes", in_axes), ("--static", static),
-                               ("--manual", manual), ("shapes", given)) if v]
+        used = [o for o, v in (("--batch", batch), ("--in-axes", in_axes),
+                               ("--out-axes", out_axes), ("--ranks", ranks),
+                               ("--static", static), ("--manual", manual), ("shapes", given))
+                if v]
         if used:
             raise UsageError(f"{used[0]} needs a FUNCTION; without one vmapx bench runs its "
                              "built-in suite", "name the function first, e.g. vmapx bench "
                              "examples/dot.py:dot --batch 8,64,512")
         return core.suite(examples_dir()), []
-    req = build_request(function, given, in_axes, "0", batches[0] if batches else None, None,
-                        static)
+    req = build_request(function, given, in_axes, out_axes, batches[0] if batches else None,
+                        None, static, ranks)
+    from vmapx.nested import needs_nest
+
+    if needs_nest(req.given, req.levels_in, req.levels_out, req.ranks, req.fn) or \
+            req.levels_out != [0]:
+        from vmapx.bench_nest import nest_cases
+
+        decl = req.declared.manual if req.declared is not None else None
+        if not given and req.batch is not None and batches is None:  # declared per-example
+            if req.ranks is not None or len(req.levels_in) > 1 or len(req.levels_out) > 1:
+                raise UsageError(f"{function}'s declared inputs are per-example, and --ranks or "
+                                 "nested vmaps take the full (batched) shapes",
+                                 "give every argument's full shape, e.g. --x 8,16,3")
+            batches = [req.batch]
+        cases, notes = nest_cases(req.fn, req.fn_name, req.given, req.levels_in, req.levels_out,
+                                  req.ranks, req.static, batches,
+                                  _manual(manual, req) if manual else None, decl)
+        return cases, req.notes + notes
     twin = _manual(manual, req) if manual else (
         getattr(req.target.module, req.declared.manual) if req.declared and
         req.declared.manual and not given else None)
