@@ -89,6 +89,16 @@ def test_declared_twin_is_skipped_with_a_note_for_ranks(runner):
     assert "--manual SPEC" in json.loads(r.stdout)["results"][1]["detail"]
 
 
+def test_markdown_export_shows_the_nest_and_skipped_rows(runner, tmp_path):
+    md = tmp_path / "r.md"
+    r = run(runner, "examples/autovmap.py:foo", "--s", "f32[]", "--v", "2,3,3", "--m",
+            "2,3,3,3", "--ranks", "0,1,2", *QUICK, "--variants", "loop,manual",
+            "--export-markdown", str(md))
+    assert r.exit_code == 0, r.output
+    text = md.read_text()
+    assert "| 2×3 | loop |" in text and "| 2×3 | manual |" in text and "skipped |" in text
+
+
 def test_pytree_params_with_pytree_in_axes_and_a_batch_sweep(runner, tmp_path):
     out = tmp_path / "r.csv"
     r = run(runner, f"{F}:affine", "--params", PARAMS, "--x", "5", "--in-axes",

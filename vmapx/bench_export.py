@@ -63,7 +63,10 @@ def to_markdown(report: BenchReport) -> str:
     for r in report.results:
         speed = "" if r.speedup_vs_loop is None else f"{r.speedup_vs_loop:.3g}"
         match = {True: "yes", False: "**no**", None: ""}[r.matches_loop]
-        lines.append(f"| `{r.function}` | {r.batch_size} | {r.variant} | {t(r.compile_s)} | "
+        if r.status == "skipped":
+            match = "skipped"
+        batch = "×".join(map(str, r.batch_shape)) if len(r.batch_shape) > 1 else r.batch_size
+        lines.append(f"| `{r.function}` | {batch} | {r.variant} | {t(r.compile_s)} | "
                      f"{t(r.median_s)} | {t(r.iqr_s)} | {t(r.min_s)} | {r.samples} | {speed} | "
                      f"{match} |")
     return "\n".join(lines) + "\n"
