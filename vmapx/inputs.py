@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from vmapx.errors import UsageError, VmapFailure
-from vmapx.spec import DEFAULT_DTYPE, ShapeSpec, format_shape
+from vmapx.spec import DEFAULT_DTYPE, ShapeSpec, check_size, format_shape
 
 Axes = Any  # int | None | tuple[int | None, ...]
 
@@ -77,6 +77,18 @@ def arity(fn: Callable[..., Any]) -> int | None:
 def plan(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], in_axes: Axes,
          static: Mapping[str, Any], batch: int | None, fn_name: str) -> list[Arg]:
     """Order the given inputs as positional arguments and fill missing shapes by borrowing."""
+    check_size(batch, "--batch")
+    entries = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,)
+    if not all(a is None or (hasattr(a, "__index__") and not isinstance(a, bool))
+               for a in entries):
+        raise UsageError(f"in_axes {in_axes!r} holds a pytree prefix, and only vmapx shape and "
+                         "vmapx bench take those", "give one int or None per argument, e.g. "
+                         "--in-axes 0,None")
+    trees = [n for n, v in given.items() if isinstance(v, (dict, list))]
+    if trees:  # nested.py takes pytrees for vmapx shape; this one vmap takes arrays only
+        raise UsageError(f"{fn_name}: --{trees[0]} is a pytree, and only vmapx shape and "
+                         "vmapx bench take pytree arguments",
+                         f"give --{trees[0]} one array shape, e.g. --{trees[0]} f32[3,4]")
     n_axes = len(in_axes) if isinstance(in_axes, (tuple, list)) else 0
     nin = arity(fn)
     if nin is not None and len(given) > nin:
@@ -194,6 +206,7 @@ def place(args: list[Arg], in_axes: Axes, batch: int | None, axis_size: int | No
     Raises `VmapFailure` for the structural failures: in_axes of the wrong length, an axis out of
     range, no mapped axis, inconsistent batch sizes.
     """
+    check_size(axis_size, "--axis-size")
     axes = _per_arg(in_axes, len(args))
     if axes is None:
         raise length_failure(in_axes, [a.name for a in args])

@@ -128,8 +128,10 @@ def _fmt(a: Arg) -> str:
     return f"{short_dtype(a.dtype)}[{','.join(map(str, a.shape))}]"
 
 
-def enable_x64_if_needed(given: Mapping[str, ShapeSpec | None]) -> list[str]:
-    wide = [n for n, s in given.items() if s is not None and s.dtype in X64_DTYPES]
+def enable_x64_if_needed(given: Mapping[str, Any]) -> list[str]:
+    """Turn on x64 when an input is 64-bit; say so in a note. Pytree inputs are skipped: the
+    nested path passes their leaves, and a command that takes none refuses them later."""
+    wide = [n for n, s in given.items() if isinstance(s, ShapeSpec) and s.dtype in X64_DTYPES]
     if not wide:
         return []
     import jax

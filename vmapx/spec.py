@@ -23,6 +23,9 @@ DTYPES: dict[str, str] = {**_SHORT, **{long: long for long in _SHORT.values()}}
 SHORT_NAME = {long: short for short, long in _SHORT.items()}
 X64_DTYPES = frozenset({"int64", "uint64", "float64", "complex128"})
 DEFAULT_DTYPE = "float32"
+# The largest dim or batch size accepted: beyond it nothing could be allocated, and XLA's
+# lowering rejects it (an absurd size is a typo, reported as one).
+MAX_DIM = 2**40
 
 _SHAPE_RE = re.compile(r"^\s*(?:(?P<dtype>[A-Za-z][A-Za-z0-9]*)\s*)?\[(?P<dims>[^\]]*)\]\s*$")
 _DIMS_RE = re.compile(r"^\s*\d+(\s*,\s*\d+)*\s*,?\s*$")
@@ -36,6 +39,14 @@ class ShapeSpec:
 
     shape: tuple[int, ...]
     dtype: str | None = None
+
+    def __post_init__(self) -> None:
+        # every path that builds a spec (text, JSON pytrees, the Python API) gets this check
+        bad = [d for d in self.shape if not 0 <= d <= MAX_DIM]
+        if bad:
+            raise SpecError(f"dim {bad[0]} in {list(self.shape)} is "
+                            f"{'negative' if bad[0] < 0 else 'absurdly large'}",
+                            "dims are whole numbers from 0 to 2**40")
 
     def __str__(self) -> str:
         return format_shape(self.shape, self.dtype or DEFAULT_DTYPE)
@@ -97,12 +108,20 @@ def _parse_dims(dims: str, raw: str) -> tuple[int, ...]:
         raise SpecError(f"cannot read shape spec {raw!r}: {why}",
                         f"write a shape like {SHAPE_SYNTAX}")
     out = tuple(int(d) for d in dims.split(",") if d.strip())
-    if any(d > 2**40 for d in out):
+    if any(d > MAX_DIM for d in out):
         raise SpecError(f"dim in {raw!r} is absurdly large", "keep each dim below 2**40")
     return out
 
 
 _NONE_WORDS = {"none", "null", "n", "-"}
+
+
+def check_size(value: int | None, option: str) -> None:
+    """Refuse a batch size (or axis size) that is not a whole number from 1 to 2**40."""
+    if value is not None and not 1 <= value <= MAX_DIM:
+        why = "absurdly large" if value > MAX_DIM else "not positive"
+        raise SpecError(f"{option} {value} is {why}",
+                        f"give {option} a whole number from 1 to 2**40, e.g. {option} 8")
 
 
 def parse_axis(text: str, what: str = "axis") -> int | None:

@@ -47,6 +47,9 @@ def resolve(spec: str) -> Target:
         module = _load_user_module(mod_part)
         return Target(_lookup(module, attr, spec), spec, module, attr)
     head, _, rest = spec.partition(".")
+    if not rest and head not in _ALIASES and head != "jax":
+        raise TargetError(f"cannot resolve {spec!r}: a function is named with its module",
+                          _bare_name_hint(spec))
     if head not in _ALIASES and head != "jax":
         raise TargetError(f"cannot resolve {spec!r}: only jax functions are named by dotted path",
                           f"for your own function write module:function or path/file.py:function"
@@ -81,12 +84,35 @@ def _lookup(module: ModuleType, attr: str, spec: str) -> Callable[..., Any]:
         if isinstance(obj, ModuleType):
             module = obj
     if isinstance(obj, ModuleType) or not callable(obj):
-        kind = "a module" if isinstance(obj, ModuleType) else f"a {type(obj).__name__}"
+        kind = "a module" if isinstance(obj, ModuleType) else _article(type(obj).__name__)
+        funcs = _functions(obj) if isinstance(obj, ModuleType) else []
         raise TargetError(f"{spec!r} is {kind}, not a function",
-                          f"name a function inside it, e.g. {spec}.{_public(obj)[0]}"
-                          if isinstance(obj, ModuleType) and _public(obj) else
+                          f"name a function inside it, e.g. {spec}.{funcs[0]}" if funcs else
                           "name a function (something callable)")
     return obj
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def _functions(module: ModuleType) -> list[str]:
+    """The module's public functions (lower-case callables that are not classes)."""
+    return [n for n in _public(module) if n[:1].islower()
+            and callable(getattr(module, n, None))
+            and not isinstance(getattr(module, n), (type, ModuleType))]
+
+
+def _bare_name_hint(name: str) -> str:
+    """`add` → did you mean jnp.add?; otherwise the syntax of a function spec."""
+    if name.isidentifier():
+        try:
+            import jax.numpy as jnp
+        except ImportError:  # pragma: no cover - jax is a dependency
+            jnp = None
+        if jnp is not None and callable(getattr(jnp, name, None)):
+            return f"did you mean jnp.{name}?"
+    return f"name it like {FUNCTION_SYNTAX}"
 
 
 def _describe(module: ModuleType, where: str | None) -> str:

@@ -44,6 +44,11 @@ def guarded(debug: bool, body: Callable[[], int]) -> None:
         fail(error)
     except KeyboardInterrupt:
         raise typer.Exit(130)
+    except MemoryError as exc:  # absurd shapes or batch sizes: bad input, not a vmapx bug
+        if debug:
+            raise
+        fail(VmapxError(f"not enough memory for these inputs ({exc or 'MemoryError'})",
+                        "use smaller shapes or batch sizes"))
     except Exception as exc:  # a bug in vmapx or an error we did not foresee
         if debug:
             raise
