@@ -109,8 +109,8 @@ def plan(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], in_axes:
         required = [n for n in required_names(fn) if n not in static]
         last = max([names.index(n) for n in given] + [names.index(n) for n in required] + [-1])
         order = [n for n in names[: max(last + 1, n_axes)] if n not in static]
-    for n in order:
-        if n in static and n in given:
+    for n in given:  # `order` leaves static names out, so look at every given name
+        if n in static:
             raise UsageError(f"{n!r} is given both a shape and --static",
                              f"drop --{n} or --static {n}=…")
     return _borrow(order, given, in_axes, batch, fn_name)

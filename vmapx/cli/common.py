@@ -66,7 +66,8 @@ def named_args(extra: list[str], pairs: list[str]) -> dict[str, ShapeSpec]:
         tok = tokens[i]
         if not tok.startswith("--") or len(tok) < 3:
             raise SpecError(f"unexpected argument {tok!r}",
-                            "give each argument's shape as --NAME SHAPE, e.g. --x f32[3,4]")
+                            "name the FUNCTION first, then each argument's shape as --NAME "
+                            "SHAPE, e.g. jnp.add --a 2,3 --b f32[2,3]")
         name, eq, value = tok[2:].partition("=")
         if not eq:
             if i + 1 >= len(tokens) or tokens[i + 1].startswith("--"):
