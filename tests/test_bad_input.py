@@ -114,6 +114,8 @@ ROWS = [
      ["--batch works with one plain vmap", "full (batched) shapes"]),
     ("shape jnp.add --a 2,3 --in-axes 0 --in-axes 1", 2, ["no shape for b", "--b 3"]),
     ("shape jnp.add --a 2,3 --json --in-axes 0,foo", 2, ["cannot read in_axes entry 'foo'"]),
+    (f"shape {UF}:two_outputs --x 4,3 --y 4,3 --out-axes {{}}", 1,
+     ["out_axes specification must be a tree prefix", "--debug"]),
     # -- vmapx jaxpr ----------------------------------------------------------------------------
     ("jaxpr jnp.add --a 2,3,x", 2, ["dim 'x'", "2,3,5"]),
     ("jaxpr jnp.add --a 2,3 --stage foo", 2, ["unknown --stage 'foo'", "jaxpr, stablehlo, hlo"]),
@@ -200,7 +202,7 @@ def test_bad_input(line, code, needles, runner, tmp_path):
     assert "Traceback" not in out, out
     assert result.exit_code == code, out
     for needle in needles:
-        assert needle in " ".join(out.split()), (needle, out)
+        assert needle in " ".join(out.replace("│", " ").split()), (needle, out)
     # what to type instead: vmapx's hint, or the option parser's pointer to --help
     assert "hint:" in out or "-h' for help" in out, out
 
@@ -208,3 +210,71 @@ def test_bad_input(line, code, needles, runner, tmp_path):
 def test_corpus_is_large_enough():
     assert len(ROWS) >= 60
     assert {r[0].split()[0] for r in ROWS} == {"shape", "jaxpr", "bench"}
+
+
+# -- the bugs these rows found, pinned in the core (the Python API) ---------------------------
+
+def test_absurd_sizes_are_refused_in_the_core():
+    import jax.numpy as jnp
+
+    import vmapx
+    from vmapx.errors import SpecError
+    from vmapx.spec import ShapeSpec
+
+    with pytest.raises(SpecError, match="absurdly large"):
+        vmapx.shape(jnp.add, (2, 3), (2, 3), batch=10**20)
+    with pytest.raises(SpecError, match="absurdly large"):
+        vmapx.shape(jnp.add, (2, 3), (2, 3), in_axes=None, axis_size=2**41)
+    with pytest.raises(SpecError, match="absurdly large"):
+        ShapeSpec((2**41,))
+    with pytest.raises(SpecError, match="negative"):
+        ShapeSpec((-1,))
+
+
+def test_pytree_out_axes_are_handed_to_jax_not_compared_to_ints():
+    from tests.fixtures.user_funcs import two_outputs
+
+    import vmapx
+
+    report = vmapx.shape(two_outputs, (4, 3), (4, 3), out_axes={})
+    assert report.error is not None and "tree prefix" in report.error.message
+
+
+def test_a_shape_and_a_static_for_one_argument_is_refused():
+    import jax.numpy as jnp
+
+    import vmapx
+    from vmapx.errors import UsageError
+
+    with pytest.raises(UsageError, match="both a shape and --static"):
+        vmapx.shape(jnp.sum, (4, 3), static={"a": 1})
+
+
+def test_one_vmap_paths_refuse_pytrees_instead_of_crashing():
+    import jax.numpy as jnp
+
+    from vmapx import inputs
+    from vmapx.errors import UsageError
+    from vmapx.shapes import enable_x64_if_needed
+    from vmapx.spec import ShapeSpec
+
+    assert enable_x64_if_needed({"a": {"w": ShapeSpec((2,), "float64")}}) == []
+    with pytest.raises(UsageError, match="is a pytree"):
+        inputs.plan(jnp.add, {"a": {"w": ShapeSpec((2,))}}, 0, {}, None, "jnp.add")
+    with pytest.raises(UsageError, match="pytree prefix"):
+        inputs.plan(jnp.add, {"a": ShapeSpec((2,))}, ({"w": 0}, 0), {}, None, "jnp.add")
+
+
+def test_function_spec_messages():
+    from vmapx.errors import TargetError
+    from vmapx.target import resolve
+
+    with pytest.raises(TargetError) as bare:
+        resolve("add")
+    assert bare.value.hint == "did you mean jnp.add?"
+    with pytest.raises(TargetError) as module:
+        resolve("jnp")
+    assert module.value.hint.endswith("e.g. jnp.abs")        # a function, not a class
+    with pytest.raises(TargetError) as value:
+        resolve("tests/fixtures/user_funcs.py:NOT_CALLABLE")
+    assert "is an int, not a function" in value.value.message
