@@ -2,18 +2,20 @@
 
     python benchmarks/bench_jaxpr.py [--runs 7]
 
-Times whole processes (median of N runs, after one warm-up run each). Both import this file
-for the MLP (its weights are module constants, as in examples/neuron.py); the bare one prints
-`jax.make_jaxpr(jax.vmap(mlp))` and nothing else. Target: `vmapx jaxpr` within 1.5x of it.
-`vmapx jaxpr` does more: the jaxpr at B and B+1 (batch axes), the loop at 1 and 2, the
-per-example jaxpr, and (unless --no-cost) compiles vmap and one example for XLA's estimates;
-both variants are reported.
+Times whole processes (median of N runs taken in turns, after one warm-up run each; wall
+and CPU time). Both import this file for the MLP (its weights are module constants, as in
+examples/neuron.py); the bare one prints `jax.make_jaxpr(jax.vmap(mlp))` and nothing else.
+Target: `vmapx jaxpr` within 1.5x of it (wall). `vmapx jaxpr` does more: vmap's jaxpr at B
+and B+1 (batch axes, pitfalls), the per-example jaxpr (the loop, pitfalls), the loop's growth
+from a stand-in, and (unless --no-cost) lowers vmap and one example for XLA's estimates.
+Run it from the repository root, as a user would run vmapx there.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,20 +53,36 @@ BARE = (
 )
 
 
-def wall(cmd: list[str], runs: int) -> float:
+def _env() -> dict[str, str]:
     env = {**os.environ, "COLUMNS": "160"}
     # As on a user's machine, modules run from cached bytecode: this sandbox sets
     # PYTHONDONTWRITEBYTECODE, which would recompile vmapx's (not jax's) sources on every run.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    out = subprocess.run(cmd, capture_output=True, env=env)  # warm the file cache
-    assert out.returncode == 0, out.stderr.decode()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
+    return env
+
+
+def timed(cmds: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
+    """(median wall, median CPU = user + sys) seconds of each command's whole process.
+
+    One warm-up run each, then the commands take turns, run by run, so that a change in the
+    machine's load (other jobs on a 2-core box) falls on all of them alike.
+    """
+    env = _env()
+    for cmd in cmds.values():  # warm the file cache and write bytecode
         out = subprocess.run(cmd, capture_output=True, env=env)
-        times.append(time.perf_counter() - t0)
         assert out.returncode == 0, out.stderr.decode()
-    return statistics.median(times)
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            out = subprocess.run(cmd, capture_output=True, env=env)
+            walls[name].append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            assert out.returncode == 0, out.stderr.decode()
+    return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in cmds}
 
 
 def main() -> None:
@@ -72,17 +90,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
     spec = f"{HERE}:mlp"
-    bare = wall([PY, "-c", BARE], runs)
-    rows = [("vmapx jaxpr (default, with costs)", wall(VMAPX + ["jaxpr", spec], runs)),
-            ("vmapx jaxpr --no-cost", wall(VMAPX + ["jaxpr", spec, "--no-cost"], runs)),
-            ("vmapx jaxpr --json", wall(VMAPX + ["jaxpr", spec, "--json"], runs))]
+    bare = "bare python -c make_jaxpr"
+    cmds = {bare: [PY, "-c", BARE],
+            "vmapx jaxpr (default, with costs)": VMAPX + ["jaxpr", spec],
+            "vmapx jaxpr --no-cost": VMAPX + ["jaxpr", spec, "--no-cost"],
+            "vmapx jaxpr --json": VMAPX + ["jaxpr", spec, "--json"]}
+    times = timed(cmds, runs)
     target = 1.5
-    print(f"{LAYERS}-layer MLP (width {WIDTH}) at batch {BATCH}; median of {runs} runs")
-    print(f"{'bare python -c make_jaxpr':36} {bare * 1e3:7.0f}ms")
-    for name, t in rows:
-        ratio = t / bare
-        verdict = "ok" if ratio <= target else "OVER"
-        print(f"{name:36} {t * 1e3:7.0f}ms  {ratio:5.2f}x  (target <= {target}x: {verdict})")
+    wall0, cpu0 = times[bare]
+    print(f"{LAYERS}-layer MLP (width {WIDTH}) at batch {BATCH}; median of {runs} interleaved runs")
+    print(f"{'':36} {'wall':>7}  {'ratio':>6}   {'CPU':>7}  {'ratio':>6}")
+    for name, (w, c) in times.items():
+        ratio = w / wall0
+        verdict = "" if name == bare else \
+            f"  (target <= {target}x: {'ok' if ratio <= target else 'OVER'})"
+        print(f"{name:36} {w * 1e3:5.0f}ms  {ratio:5.2f}x   {c * 1e3:5.0f}ms  {c / cpu0:5.2f}x"
+              f"{verdict}")
 
 
 if __name__ == "__main__":

@@ -66,3 +66,9 @@ def test_inline_calls_prints_like_the_flat_function():
 def test_inline_calls_returns_a_call_free_jaxpr_unchanged():
     cj = jax.make_jaxpr(_flat)(X)
     assert compat.inline_calls(cj) is cj
+
+
+def test_params_walker_is_jax_extends_own():
+    from jax.extend.core import jaxprs_in_params
+
+    assert compat._params_walker() is jaxprs_in_params

@@ -52,19 +52,40 @@ def in_shapes(eqn: Any) -> list[tuple[str, tuple[int, ...]]]:
     return shapes(eqn.invars)
 
 
+def _params_walker() -> Any:
+    """JAX's own `jaxprs_in_params`, or None on a JAX without it.
+
+    `jax.extend.core` re-exports it from `jax._src.core`; importing the latter directly skips
+    `jax.extend`'s package import, which loads every extension module (Pallas included, ~15 ms
+    of `vmapx jaxpr`). tests/test_jaxpr_compat.py pins that both are the same function.
+    """
+    global _WALKER
+    if _WALKER is _UNSET:
+        try:
+            from jax._src.core import jaxprs_in_params as _WALKER
+        except ImportError:
+            try:
+                from jax.extend.core import jaxprs_in_params as _WALKER
+            except ImportError:
+                _WALKER = None
+    return _WALKER
+
+
+_UNSET = object()
+_WALKER: Any = _UNSET
+
+
 def sub_jaxprs(eqn: Any) -> list[Any]:
     """The jaxprs an equation holds in its params (cond branches, while bodies, call bodies)."""
-    try:
-        from jax.extend.core import jaxprs_in_params
-
-        return [open_jaxpr(j) for j in jaxprs_in_params(eqn.params)]
-    except ImportError:  # older JAX: look for anything with .eqns, one level into tuples
-        found = []
-        for value in eqn.params.values():
-            for v in value if isinstance(value, (tuple, list)) else (value,):
-                if hasattr(open_jaxpr(v), "eqns"):
-                    found.append(open_jaxpr(v))
-        return found
+    walker = _params_walker()
+    if walker is not None:
+        return [open_jaxpr(j) for j in walker(eqn.params)]
+    found = []  # older JAX: look for anything with .eqns, one level into tuples
+    for value in eqn.params.values():
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            if hasattr(open_jaxpr(v), "eqns"):
+                found.append(open_jaxpr(v))
+    return found
 
 
 def call_body(eqn: Any) -> Any | None:
