@@ -99,9 +99,7 @@ def test_bench_reports_the_users_error(runner, user_file):
     code, out = _cli(runner, "bench", f"{user_file}:raises", "--x", "3,4", *FAST)
     assert code == 1
     assert "KeyError" in out and "no such key" in out
-    # Left out: bench does not (yet) name the user's file and line. Failing assertion:
-    #   _at_user_line(out, user_file, 14, "raises")
-    # (vmapx/bench_values.py short_error keeps only the exception's first line.)
+    _at_user_line(out, user_file, 14, "raises")
 
 
 # -- a module that raises on import -------------------------------------------------------------

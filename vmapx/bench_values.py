@@ -50,8 +50,12 @@ def blocking(run: Callable[[], Any], example: Any) -> Callable[[], Any]:
 
 
 def short_error(exc: BaseException) -> str:
+    """`KeyError: …` with, when the user's own code raised it, where (`at file.py:14 in fn`)."""
+    from vmapx.target import user_location
+
     first = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first}"[:300]
+    where = user_location(exc)
+    return f"{type(exc).__name__}: {first}"[:300] + (f" (at {where})" if where else "")
 
 
 def random_inputs(placed, rng: np.random.Generator, device) -> list[Any]:
