@@ -19,6 +19,7 @@ from vmapx.errors import UsageError, VmapFailure
 from vmapx.explain import classify, first_line
 from vmapx.inputs import Placed
 from vmapx.jaxpr_cost import UNAVAILABLE, Cost, lower
+from vmapx.jaxpr_nest import Prepared
 from vmapx.jaxpr_diff import AlignRow, Equation, align, batch_axes, equations, primitive_counts
 from vmapx.jaxpr_diff import verdict as make_verdict
 from vmapx.report import jsonable
@@ -68,6 +69,7 @@ class JaxprReport:
     notes: list[str] = field(default_factory=list)
     stage: str = "jaxpr"
     inline: bool = False
+    levels: list[dict[str, Any]] = field(default_factory=list)  # a nest's levels, outermost first
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready dicts (the issue's names, plus a few more)."""
@@ -91,6 +93,7 @@ class JaxprReport:
             "batch_axes": eqn_axes(self.versions["vmap"]),
             "manual_batch_axes": eqn_axes(self.versions.get("manual")),
             "warnings": [dataclasses.asdict(w) for w in self.warnings], "notes": self.notes,
+            "levels": self.levels,
         })
 
     def __rich__(self):
@@ -134,28 +137,68 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = 0, out_axes: Any = 
                    **options)
 
 
-def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn_name: str,
+def analyze(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
             in_axes: Any, out_axes: Any, batch: int | None, axis_size: int | None,
             static: Mapping[str, Any], manual: Callable[..., Any] | None = None,
             manual_name: str | None = None, stage: str = "jaxpr", inline: bool = False,
             source_info: bool = False, name_stack: bool = False, cost: bool = True,
-            compile: bool = False) -> JaxprReport:
+            compile: bool = False, levels_in: list[Any] | None = None,
+            levels_out: list[Any] | None = None, ranks: Any = None,
+            manual_declared: bool = False) -> JaxprReport:
     """The core of `vmapx jaxpr`. Raises VmapFailure when vmap (or the twin) fails.
 
     `cost` asks XLA for estimates of the lowered modules; `compile` compiles them instead,
-    for the optimised module's estimates and `memory_analysis()`.
+    for the optimised module's estimates and `memory_analysis()`. `levels_in`/`levels_out`
+    (outermost first) make a nest of vmaps; `ranks` builds one from base ranks; `given` may
+    hold pytrees of shape specs (see jaxpr_nest). A twin the module declared
+    (`manual_declared`) is left out of a nest, for which it was not written.
     """
     import jax
 
+    from vmapx.jaxpr_nest import needs_nest, prepare
     from vmapx.shapes import enable_x64_if_needed
 
     if stage not in STAGES:
         raise UsageError(f"unknown stage {stage!r}", f"use one of {', '.join(STAGES)}")
-    notes = enable_x64_if_needed(given)
-    f = functools.partial(fn, **static) if static else fn
-    placed, size = _inputs.resolve(fn, given, in_axes, static, batch, axis_size, fn_name)
+    levels_in = list(levels_in) if levels_in else [in_axes]
+    levels_out = list(levels_out) if levels_out else [out_axes]
+    if len(levels_out) == 1 and len(levels_in) > 1:
+        levels_out = levels_out * len(levels_in)
+    if len(levels_out) != len(levels_in):
+        raise UsageError(f"{len(levels_in)} --in-axes levels but {len(levels_out)} --out-axes",
+                         "give --out-axes once (the same for every level) or once per level")
+    if needs_nest(given, levels_in, levels_out, ranks, fn):
+        from vmapx.pytree_spec import leaves
+
+        notes = enable_x64_if_needed({f"{n}{p}": s for n, t in given.items()
+                                      for p, s in leaves(t)})
+        prep = prepare(fn, given, fn_name=fn_name, levels_in=levels_in, levels_out=levels_out,
+                       axis_size=axis_size, static=static, ranks=ranks, batch=batch)
+        notes += prep.notes
+        if manual is not None and manual_declared and len(prep.levels) > 1:
+            notes.append(f"the hand-batched {manual_name} that the module declares is written "
+                         f"for one vmap, not this nest of {len(prep.levels)}: not compared "
+                         "(give --manual to compare a twin of the nest)")
+            manual = None
+    else:
+        notes = enable_x64_if_needed(given)
+        f = functools.partial(fn, **static) if static else fn
+        placed, size = _inputs.resolve(fn, given, levels_in[0], static, batch, axis_size,
+                                       fn_name)
+        prep = Prepared(f, placed, size, tuple(p.in_axis for p in placed), levels_out[0])
+    return _analyze(prep, notes, fn_name=fn_name, axis_size=axis_size, manual=manual,
+                    manual_name=manual_name, stage=stage, inline=inline,
+                    source_info=source_info, name_stack=name_stack, cost=cost, compile=compile)
+
+
+def _analyze(prep: Prepared, notes: list[str], *, fn_name: str, axis_size: int | None,
+             manual: Callable[..., Any] | None, manual_name: str | None, stage: str,
+             inline: bool, source_info: bool, name_stack: bool, cost: bool, compile: bool
+             ) -> JaxprReport:
+    import jax
+
+    f, placed, size, axes, out_axes = prep.f, prep.placed, prep.size, prep.axes, prep.out_axes
     examples = [(p.arg.name, p.example_shape, p.arg.dtype) for p in placed]
-    axes = tuple(p.in_axis for p in placed)
     show = functools.partial(_text, source_info=source_info, name_stack=name_stack)
 
     def vmapped(n: int) -> Callable[..., Any]:
@@ -164,8 +207,12 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
 
     lowering = functools.partial(lower, cost=cost, compile=compile)
     out_types: list[Any] = []
-    one_t = _trace(loop_fn(f, placed, out_axes, 1, out_types), structs(placed, 1), "example",
-                   fn_name, examples)
+    if prep.example is None:
+        one_t = _trace(loop_fn(f, placed, out_axes, 1, out_types), structs(placed, 1),
+                       "example", fn_name, examples)
+    else:
+        one_t = _trace(prep.example, structs(prep.example_placed, 0), "example", fn_name,
+                       examples)
     one = one_t.jaxpr
     vm_t = _trace(vmapped(size), structs(placed, size), "vmap", fn_name, examples)
     vm = vm_t.jaxpr
@@ -173,37 +220,49 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
     vm_axes = batch_axes(vm, vm1)
     if vm_axes is None:
         notes.append("batch axes not tracked: the jaxpr at batch size B+1 has other equations")
+    elif len(prep.levels) > 1:
+        notes.append("the batch axes shown are the outermost vmap's (level 0)")
     low = lowering(vm_t, stage=stage)
     label = f"vmap({fn_name.rpartition(':')[2]})"
+    for _ in prep.levels[1:]:
+        label = f"vmap({label})"
     versions: dict[str, Version | None] = {
         "vmap": _version(label, vm, show, inline, notes, vm_axes, low.cost, cost,
                          low.stablehlo or low.hlo)}
     man = None
     if manual is not None:
         mlabel = manual_name or getattr(manual, "__name__", "manual")
-        man_t = _trace_manual(manual, mlabel, placed, size, examples)
+        twin = prep.wrap(manual)
+        man_t = _trace_manual(twin, mlabel, placed, size, examples)
         man = man_t.jaxpr
         _check_outputs(vm, man, label, mlabel, out_axes)
-        man1 = _try_trace(manual, structs(placed, size + 1))
+        man1 = _try_trace(twin, structs(placed, size + 1))
         mlow = lowering(man_t, stage=stage)
         versions["manual"] = _version(mlabel, man, show, inline, notes,
                                       batch_axes(man, man1) if man1 is not None else None,
                                       mlow.cost, cost, mlow.stablehlo or mlow.hlo)
     else:
         versions["manual"] = None
-    versions["loop"] = _loop_version(out_types[0], placed, out_axes, size, one_t, show, inline,
-                                     notes, lowering)
-    loop_rows = align(versions["vmap"].equations, versions["loop"].equations)
-    loop_verdict = make_verdict(loop_rows, label, "the loop")
+    if prep.loop_note is None:
+        versions["loop"] = _loop_version(out_types[0], placed, out_axes, size, one_t, show,
+                                         inline, notes, lowering)
+        loop_rows = align(versions["vmap"].equations, versions["loop"].equations)
+        loop_verdict = make_verdict(loop_rows, label, "the loop")
+    else:
+        versions["loop"], loop_rows, loop_verdict = None, [], ""
+        notes.append(prep.loop_note)
     if man is not None:
         rows = align(versions["vmap"].equations, versions["manual"].equations)
         verdict, against = make_verdict(rows, label, versions["manual"].label), "manual"
-    else:
+    elif versions["loop"] is not None:
         rows, verdict, against = loop_rows, loop_verdict, "loop"
+    else:
+        rows, verdict, against = [], "nothing to compare with: no hand-batched twin and no loop", \
+            "none"
     warnings = find(one, vm, vm1, rows if man is not None else None, man,
                     versions["manual"].label if man is not None else "the hand-batched version")
     return JaxprReport(fn_name, size, list(axes), versions, against, rows, verdict, loop_rows,
-                       loop_verdict, warnings, notes, stage, inline)
+                       loop_verdict, warnings, notes, stage, inline, prep.levels)
 
 
 def _text(closed: Any, *, source_info: bool, name_stack: bool) -> str:

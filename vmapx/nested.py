@@ -106,7 +106,8 @@ def _order(fn, given, in_axes0, static, fn_name) -> list[tuple[str, Any]]:
     n_axes = len(in_axes0) if isinstance(in_axes0, (tuple, list)) else 0
     names, _ = _inputs.positional_names(fn, max(len(given), n_axes))
     given = _inputs._letter_aliases(given, names)
-    stand_in = {n: (v if isinstance(v, ShapeSpec) else ShapeSpec(())) for n, v in given.items()}
+    # A pytree stands in as f32[1]: a scalar would fail plan's in_axes 0 before "no shape for".
+    stand_in = {n: (v if isinstance(v, ShapeSpec) else ShapeSpec((1,))) for n, v in given.items()}
     axes = tuple(0 for _ in in_axes0) if isinstance(in_axes0, (tuple, list)) else 0
     args = _inputs.plan(fn, stand_in, axes, static, None, fn_name)
     missing = [a.name for a in args if a.borrowed_from or a.name not in given]

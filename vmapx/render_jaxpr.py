@@ -160,10 +160,11 @@ def _versions(report: JaxprReport) -> list[Any]:
         parts.append(SideBySide(left, right, lw + rw + 1))
     else:
         parts.append(left)
-    grows = (f"{_eqns_word(loop.eqn_count)} at B={report.batch_size}"
-             f" = {loop.base} + {loop.per_example} per example")
-    loop_panel, _ = _panel(loop, "jaxpr", f"loop · one iteration (B=1) · {grows}")
-    parts.append(loop_panel)
+    if loop is not None:
+        grows = (f"{_eqns_word(loop.eqn_count)} at B={report.batch_size}"
+                 f" = {loop.base} + {loop.per_example} per example")
+        loop_panel, _ = _panel(loop, "jaxpr", f"loop · one iteration (B=1) · {grows}")
+        parts.append(loop_panel)
     return parts
 
 
@@ -185,14 +186,22 @@ def _eqn_cells(eqns: list[Equation], i: int | None) -> list[Any]:
     return [str(i), e.primitive, outs, Text(axis, style=BATCH_STYLE if axis != _DASH else "")]
 
 
-def _alignment_table(report: JaxprReport, rows: list[AlignRow], other: Version) -> Group:
+def _alignment_table(report: JaxprReport, rows: list[AlignRow], other: Version | None) -> Group:
     vm = report.versions["vmap"]
-    table = Table(title=Text("equations, aligned by primitive (batch axis highlighted)",
-                             style="bold", no_wrap=True, overflow="ignore"),
+    title = ("equations, aligned by primitive (batch axis highlighted)" if other is not None
+             else "equations (batch axis highlighted)")
+    table = Table(title=Text(title, style="bold", no_wrap=True, overflow="ignore"),
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("#", vm.label, "output", "batch", "", "#", other.label, "output", "batch"):
+    cols = ("#", vm.label, "output", "batch") + (
+        ("", "#", other.label, "output", "batch") if other is not None else ())
+    for col in cols:
         table.add_column(col, no_wrap=col != "output", overflow="fold")
+    if other is None:
+        rows = [AlignRow(e.index, None, e.primitive, True) for e in vm.equations]
     for r in rows[:ALIGN_ROWS_SHOWN]:
+        if other is None:
+            table.add_row(*_eqn_cells(vm.equations, r.vmap))
+            continue
         mark = Text("=", style="green") if r.matched else Text("≠", style="yellow")
         table.add_row(*_eqn_cells(vm.equations, r.vmap), mark,
                       *_eqn_cells(other.equations, r.other), style=None if r.matched else "dim")
@@ -261,15 +270,23 @@ def render_jaxpr(report: JaxprReport) -> Group:
     """The whole `vmapx jaxpr` view: versions, verdict, aligned equations, costs, pitfalls."""
     vm = report.versions["vmap"]
     man = report.versions.get("manual")
+    loop = report.versions["loop"]
     head = Text(f"{vm.label}", style="bold cyan")
-    head.append(f" · in_axes ({','.join(_DASH if a is None else str(a) for a in report.in_axes)})"
-                " · batch size ", style="bold")
-    head.append(str(report.batch_size), style=BATCH_STYLE)
+    if report.levels:
+        for lv in report.levels:
+            head.append(f"\n  level {lv['level']}: in_axes ({lv['in_axes']}) · out_axes "
+                        f"({lv['out_axes']}) · size ", style="bold")
+            head.append(str(lv["size"]), style=BATCH_STYLE)
+    else:
+        head.append(f" · in_axes ({','.join(_DASH if a is None else str(a) for a in report.in_axes)})"
+                    " · batch size ", style="bold")
+        head.append(str(report.batch_size), style=BATCH_STYLE)
     parts: list[Any] = [head, *_versions(report)]
     if man is not None:
         parts.append(_verdict_line(vm.label, man.label, report.verdict))
-    parts.append(_verdict_line(vm.label, "one loop iteration", report.loop_verdict))
-    other = man if man is not None else report.versions["loop"]
+    if loop is not None:
+        parts.append(_verdict_line(vm.label, "one loop iteration", report.loop_verdict))
+    other = man if man is not None else loop
     parts.append(_alignment_table(report, report.alignment, other))
     if any(v is not None and (v.cost is not None or v.cost_note)
            for v in report.versions.values()):

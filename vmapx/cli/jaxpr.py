@@ -11,8 +11,8 @@ import typer
 
 from vmapx.cli import app
 from vmapx.cli.common import DYNAMIC, guarded, named_args, print_json
-from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxes, Json, OutAxes,
-                               Static, build_request)
+from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
+                               OutAxesLevels, Ranks, Static, build_request)
 from vmapx.errors import TargetError, UsageError
 
 STAGES = ("jaxpr", "stablehlo", "hlo")
@@ -89,8 +89,9 @@ def _export(renderable: Any, svg: str | None, html: str | None, title: str) -> N
 def jaxpr(
     ctx: typer.Context,
     function: Function,
-    in_axes: InAxes = None,
-    out_axes: OutAxes = "0",
+    in_axes: InAxesLevels = None,
+    out_axes: OutAxesLevels = None,
+    ranks: Ranks = None,
     batch: Batch = None,
     axis_size: AxisSize = None,
     static: Static = None,
@@ -140,6 +141,12 @@ def jaxpr(
     Equations are numbered after inlining nested calls (jit, custom_jvp); the comparison always
     looks through them, --inline also shows them flattened.
 
+    As in vmapx shape: a SHAPE may be a JSON pytree ('{"W": "f32[3,5]", "b": [3]}'), an
+    --in-axes entry a pytree prefix ('{"W": null, "b": 0},0'); repeat --in-axes/--out-axes
+    for a nest of vmaps (outermost first), or give --ranks; the jaxpr shown is the whole
+    nest's. A nest has no loop version (it would be nested loops); with pytrees or a nest,
+    give the full (batched) shapes rather than --batch.
+
     Examples:
 
       vmapx jaxpr examples/neuron.py:model --batch 4
@@ -149,6 +156,8 @@ def jaxpr(
       vmapx jaxpr examples/neuron.py:model --manual batched_model --svg neuron.svg
 
       vmapx jaxpr jnp.dot --a 5,100 --b 100 --in-axes 0,None --json
+
+      vmapx jaxpr jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
     """
 
     def body() -> int:
@@ -159,13 +168,15 @@ def jaxpr(
         _writable(svg, "--svg")
         _writable(html, "--html")
         req = build_request(function, named_args(ctx.args, arg or []), in_axes, out_axes,
-                            batch, axis_size, static)
+                            batch, axis_size, static, ranks)
         twin, twin_name = _manual(manual, req)
         report = analyze(req.fn, req.given, fn_name=req.fn_name, in_axes=req.in_axes,
                          out_axes=req.out_axes, batch=req.batch, axis_size=req.axis_size,
                          static=req.static, manual=twin, manual_name=twin_name, stage=stage,
                          inline=inline, source_info=source_info, name_stack=name_stack,
-                         cost=cost or compile_, compile=compile_)
+                         cost=cost or compile_, compile=compile_, levels_in=req.levels_in,
+                         levels_out=req.levels_out, ranks=req.ranks,
+                         manual_declared=manual is None)
         if req.notes:
             report.notes[:0] = req.notes
         if json:
