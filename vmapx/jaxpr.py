@@ -1,7 +1,8 @@
 """`vmapx jaxpr`: the batched jaxpr beside the hand-batched and loop versions, and what differs.
 
-Everything is traced with `jax.make_jaxpr` on `jax.ShapeDtypeStruct`s (no input is allocated);
-costs come from compiling with `jax.jit(...).lower(...).compile()`. Jaxpr text is JAX's own
+Everything is traced on `jax.ShapeDtypeStruct`s (no input is allocated) with
+`jax.jit(f).trace`, whose jaxpr is make_jaxpr's; costs are XLA's estimates of the lowered
+module (`.lower()` of the same trace; compiled with --compile). Jaxpr text is JAX's own
 `pretty_print(use_color=False)`. Equations are numbered after inlining call wrappers (a nested
 `jit`, `custom_jvp_call`), which is also how versions are compared (see jaxpr_diff).
 """
@@ -15,17 +16,16 @@ from typing import Any, Callable, Mapping
 
 from vmapx import _compat as compat
 from vmapx import inputs as _inputs
-from vmapx.errors import UsageError, VmapFailure
-from vmapx.explain import classify, first_line
-from vmapx.inputs import Placed
+from vmapx.errors import UsageError
 from vmapx.jaxpr_cost import UNAVAILABLE, Cost, lower
-from vmapx.jaxpr_nest import Prepared
 from vmapx.jaxpr_diff import AlignRow, Equation, align, batch_axes, equations, primitive_counts
 from vmapx.jaxpr_diff import verdict as make_verdict
-from vmapx.report import jsonable
 from vmapx.jaxpr_loop import growth, loop_fn, structs
+from vmapx.jaxpr_nest import Prepared
 from vmapx.jaxpr_pitfalls import Pitfall, find
-from vmapx.spec import ShapeSpec, format_shape
+from vmapx.jaxpr_trace import check_outputs, trace, trace_manual, try_trace
+from vmapx.report import jsonable
+from vmapx.spec import format_shape
 
 STAGES = ("jaxpr", "stablehlo", "hlo")
 
@@ -54,7 +54,10 @@ class Version:
 
 @dataclass(frozen=True)
 class JaxprReport:
-    """What `vmapx jaxpr` found. `versions` holds "vmap", "manual" (or None) and "loop"."""
+    """What `vmapx jaxpr` found. `versions` holds "vmap", "manual" and "loop" (None when there
+    is no twin, or no loop: a nest of vmaps, pytree out_axes). `in_axes` has one entry per
+    argument, or per array leaf when the arguments are pytrees; `levels` describes each vmap
+    of a nest (or of pytree arguments), outermost first, and is empty for one plain vmap."""
 
     function: str
     batch_size: int
@@ -208,15 +211,15 @@ def _analyze(prep: Prepared, notes: list[str], *, fn_name: str, axis_size: int |
     lowering = functools.partial(lower, cost=cost, compile=compile)
     out_types: list[Any] = []
     if prep.example is None:
-        one_t = _trace(loop_fn(f, placed, out_axes, 1, out_types), structs(placed, 1),
+        one_t = trace(loop_fn(f, placed, out_axes, 1, out_types), structs(placed, 1),
                        "example", fn_name, examples)
     else:
-        one_t = _trace(prep.example, structs(prep.example_placed, 0), "example", fn_name,
+        one_t = trace(prep.example, structs(prep.example_placed, 0), "example", fn_name,
                        examples)
     one = one_t.jaxpr
-    vm_t = _trace(vmapped(size), structs(placed, size), "vmap", fn_name, examples)
+    vm_t = trace(vmapped(size), structs(placed, size), "vmap", fn_name, examples)
     vm = vm_t.jaxpr
-    vm1 = _trace(vmapped(size + 1), structs(placed, size + 1), "vmap", fn_name, examples).jaxpr
+    vm1 = trace(vmapped(size + 1), structs(placed, size + 1), "vmap", fn_name, examples).jaxpr
     vm_axes = batch_axes(vm, vm1)
     if vm_axes is None:
         notes.append("batch axes not tracked: the jaxpr at batch size B+1 has other equations")
@@ -233,10 +236,10 @@ def _analyze(prep: Prepared, notes: list[str], *, fn_name: str, axis_size: int |
     if manual is not None:
         mlabel = manual_name or getattr(manual, "__name__", "manual")
         twin = prep.wrap(manual)
-        man_t = _trace_manual(twin, mlabel, placed, size, examples)
+        man_t = trace_manual(twin, mlabel, placed, size, examples)
         man = man_t.jaxpr
-        _check_outputs(vm, man, label, mlabel, out_axes)
-        man1 = _try_trace(twin, structs(placed, size + 1))
+        check_outputs(vm, man, label, mlabel, out_axes)
+        man1 = try_trace(twin, structs(placed, size + 1))
         mlow = lowering(man_t, stage=stage)
         versions["manual"] = _version(mlabel, man, show, inline, notes,
                                       batch_axes(man, man1) if man1 is not None else None,
@@ -306,53 +309,3 @@ def _loop_version(out_types, placed, out_axes, size, one_t, show, inline, notes,
                    equations(one), cost_, None if cost_ is not None or not want_cost else
                    UNAVAILABLE, _inlined(one, show, "the loop", notes) if inline else None,
                    None, per, base, 1)
-
-
-def _trace(fn: Callable[..., Any], structs: list[Any], stage: str, fn_name: str,
-           examples: list) -> Any:
-    import jax
-
-    try:
-        return jax.jit(fn).trace(*structs)  # `.jaxpr` is make_jaxpr's; `.lower()` reuses it
-    except Exception as exc:  # the user's function, traced: explained, not a traceback
-        raise classify(exc, stage, fn_name, examples) from None
-
-
-def _try_trace(fn: Callable[..., Any], structs: list[Any]) -> Any | None:
-    import jax
-
-    try:
-        return jax.make_jaxpr(fn)(*structs)
-    except Exception:  # a twin written for one batch size: its batch axes go untracked
-        return None
-
-
-def _trace_manual(manual: Callable[..., Any], label: str, placed: list[Placed], size: int,
-                  examples: list) -> Any:
-    import jax
-
-    args = structs(placed, size)
-    try:
-        return jax.jit(manual).trace(*args)
-    except Exception as exc:
-        given = ", ".join(f"{p.arg.name}: {format_shape(s.shape, s.dtype)}"
-                          for p, s in zip(placed, args))
-        raise VmapFailure("other", f"the hand-batched {label} fails on the batched inputs "
-                          f"({given}): {type(exc).__name__}: {first_line(str(exc))}",
-                          f"{label} must take the inputs vmap is given (the batch on each "
-                          "mapped argument's in_axis) and return what vmap returns",
-                          jax_message=f"{type(exc).__name__}: {exc}",
-                          short="hand-batched twin fails") from None
-
-
-def _check_outputs(vm: Any, man: Any, label: str, mlabel: str, out_axes: Any) -> None:
-    ours = compat.shapes(compat.open_jaxpr(vm).outvars)
-    theirs = compat.shapes(compat.open_jaxpr(man).outvars)
-    if [s for _, s in ours] == [s for _, s in theirs]:
-        return
-    fmt = (lambda xs: ", ".join(format_shape(s, d) for d, s in xs) or "nothing")
-    raise VmapFailure("other", f"the hand-batched {mlabel} returns {fmt(theirs)} but {label} "
-                      f"returns {fmt(ours)}, so they do not compute the same thing",
-                      f"{mlabel} must return what vmap returns for the same batched inputs "
-                      f"(out_axes {out_axes}): check which axis holds the batch",
-                      short="hand-batched output differs")
