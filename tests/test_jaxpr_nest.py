@@ -76,6 +76,18 @@ def test_pytree_out_axes_has_no_loop_and_says_so(runner):
     assert data["versions"]["vmap"]["text"] == expected
 
 
+def test_pytree_per_example_shapes_with_batch(runner):
+    data = as_json(runner, f"{F}:affine", "--params", PARAMS, "--x", "5",
+                   "--in-axes", '{"W": null, "b": 0},-1', "--batch", "4")
+    expected = jax_text(jax.vmap(fx.affine, in_axes=({"W": None, "b": 0}, -1)),
+                        {"W": S((3, 5), jnp.float32), "b": S((4, 3), jnp.float32)},
+                        S((5, 4), jnp.float32))
+    assert data["versions"]["vmap"]["text"] == expected and data["batch_size"] == 4
+    data = as_json(runner, f"{F}:scaled", "--x", "3", "--scale", "f32[]", "--batch", "4")
+    assert data["versions"]["vmap"]["text"] == jax_text(
+        jax.vmap(fx.scaled), S((4, 3), jnp.float32), scale=S((4,), jnp.float32))
+
+
 def test_keyword_argument_is_mapped_on_axis_0(runner):
     data = as_json(runner, f"{F}:scaled", "--x", "4,3", "--scale", "4")
     assert any("scale is a keyword argument" in n for n in data["notes"])
@@ -156,8 +168,11 @@ def test_nest_renders_levels_and_equations(runner):
      "base rank 4"),
     ((f"{F}:add", "--a", "2,3,4", "--b", "2,3", "--in-axes", "0", "--in-axes", "1"), 1,
      "out of range"),
-    ((f"{F}:affine", "--params", PARAMS, "--x", "5", "--batch", "4"), 2,
-     "--batch works with one plain vmap"),
+    ((f"{F}:add", "--a", "3,4", "--b", "3,4", "--in-axes", "0", "--in-axes", "0", "--batch",
+      "2"), 2, "--batch works with one vmap"),
+    ((f"{F}:foo", "--ranks", "0,1,2"), 2, "--batch works with one vmap"),  # declared batch
+    ((f"{F}:affine", "--params", PARAMS, "--x", "5", "--in-axes", "None,3", "--batch", "4"), 1,
+     "in_axis 3 for x is out of range"),
     ((f"{F}:foo", "--s", "f32[]", "--v", "3", "--m", "3,3", "--ranks", "0,1,2"), 2,
      "no vmap to show"),
     ((f"{F}:foo", "--s", "f32[]", "--v", "5,3", "--m", "5,3,3", "--ranks", "0,1,2",

@@ -62,14 +62,17 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
     Raises UsageError for options that cannot go together, VmapFailure (exit 1) for a nest
     that vmap would reject (pytree prefix mismatch, dict in_axes, sizes, ranks too large).
     """
-    from vmapx.levels import Leaf, place_levels
+    from vmapx.levels import Leaf, leaf_axes, place_levels
     from vmapx.nested import _example, _nest, _order, _rebuild, keyword_only
     from vmapx.ranks import by_name, plan_ranks
-    from vmapx.spec import DEFAULT_DTYPE
+    from vmapx.spec import DEFAULT_DTYPE, ShapeSpec, check_size
 
-    if batch is not None:
-        raise UsageError("--batch works with one plain vmap, not with nested vmaps, pytree "
-                         "arguments or --ranks", "give the full (batched) shapes instead")
+    check_size(batch, "--batch")
+
+    if batch is not None and (ranks is not None or len(levels_in) > 1):
+        raise UsageError("--batch works with one vmap, not with nested vmaps or --ranks "
+                         "(which read the batch dims off the shapes)",
+                         "give the full (batched) shapes instead")
     if ranks is not None and (levels_in != [0] or levels_out != [0]):
         raise UsageError("--ranks builds the in_axes itself", "drop --in-axes/--out-axes")
     kw_names = keyword_only(fn) & set(given)
@@ -80,6 +83,12 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
              for n, t in args + kwargs for p, s in leaves(t)]
     notes = [f"{n} is a keyword argument: vmap maps it on axis 0 at every level"
              for n in sorted(kw_names)]
+    if batch is not None:  # per-example shapes: insert the batch at each leaf's in_axis
+        leafs = _insert_batch(leafs, leaf_axes(levels_in[0], args, len(leafs) - sum(
+            1 for lf in leafs if not lf.keyword)), batch)
+        it = iter(ShapeSpec(lf.shape, lf.dtype) for lf in leafs)
+        args = [(n, unflatten_like(t, it)) for n, t in args]
+        kwargs = [(n, unflatten_like(t, it)) for n, t in kwargs]
     if ranks is not None:
         rank_map = by_name(ranks, [n for n, _ in args], fn_name)
         if kwargs:
@@ -137,6 +146,30 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
             Placed(Arg(lf.name, ex, lf.dtype), None, ex, ex)
             for i, lf in enumerate(leafs) for ex in [_example(placed_levels, i, lf.shape)]]
     return prep
+
+
+def _insert_batch(leafs: list[Any], axes: list[Any], batch: int) -> list[Any]:
+    """Each leaf's per-example shape with `batch` inserted at its in_axis (None: as it is)."""
+    from vmapx.errors import VmapFailure
+    from vmapx.levels import Leaf
+    from vmapx.spec import format_shape
+
+    out = []
+    for leaf, ax in zip(leafs, axes):
+        shape = leaf.shape
+        if ax is not None:
+            rank = len(shape) + 1
+            if not -rank <= ax < rank:
+                raise VmapFailure(
+                    "axis_out_of_range",
+                    f"in_axis {ax} for {leaf.name} is out of range: it is "
+                    f"{format_shape(shape, leaf.dtype)} per example, so with --batch its "
+                    f"in_axis can be -{rank}..{rank - 1} or None",
+                    f"pick an axis of {leaf.name} in range", short=f"{leaf.name} has no axis {ax}")
+            at = ax % rank
+            shape = shape[:at] + (batch,) + shape[at:]
+        out.append(Leaf(leaf.arg, leaf.path, shape, leaf.dtype, leaf.keyword))
+    return out
 
 
 def _drop(shape: tuple[int, ...], axis: int | None) -> tuple[int, ...]:

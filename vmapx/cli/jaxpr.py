@@ -144,8 +144,8 @@ def jaxpr(
     As in vmapx shape: a SHAPE may be a JSON pytree ('{"W": "f32[3,5]", "b": [3]}'), an
     --in-axes entry a pytree prefix ('{"W": null, "b": 0},0'); repeat --in-axes/--out-axes
     for a nest of vmaps (outermost first), or give --ranks; the jaxpr shown is the whole
-    nest's. A nest has no loop version (it would be nested loops); with pytrees or a nest,
-    give the full (batched) shapes rather than --batch.
+    nest's. A nest has no loop version (it would be nested loops); a nest or --ranks takes
+    the full (batched) shapes, not --batch.
 
     Examples:
 
