@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 from typing import Annotated, Any, Optional
 
@@ -49,22 +47,6 @@ def _manual(spec: str | None, req: Any) -> tuple[Any, str | None]:
         return getattr(module, spec), spec
     target = resolve(spec)
     return target.fn, target.attr
-
-
-@contextlib.contextmanager
-def _fewer_collections():
-    """Run with the cyclic garbage collector's gen-0 threshold at 50,000 allocations, not 700.
-
-    Importing jax and tracing allocate a million objects, mostly kept; at the default
-    threshold the collector walks them again and again (~100 ms of a ~700 ms `vmapx jaxpr`).
-    Collections still run, so cyclic garbage stays bounded; the defaults come back after.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(50_000, *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def _export(renderable: Any, svg: str | None, html: str | None, title: str) -> None:
@@ -194,5 +176,4 @@ def jaxpr(
             _export(view, svg, html, f"vmapx jaxpr {function}")
         return 0
 
-    with _fewer_collections():
-        guarded(debug, body)
+    guarded(debug, body)
