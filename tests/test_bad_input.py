@@ -181,12 +181,9 @@ ROWS = [
     ("bench jnp.add --a 2,3 --static axis=os.system", 2, ["not a Python literal"]),
     ("bench jnp.add --a f99[3]", 2, ["unknown dtype 'f99'"]),
     ("bench jnp.sum --a 4,3 --static a=1", 2, ["given both a shape and --static"]),
+    ("jaxpr jnp.add --a 2,3 --out-axes 7", 1, ["out_axes 7 is out of range"]),
+    (f"bench {UF}:boom --x 2,3 {FAST}", 1, ["boom from user code", "user_funcs.py:25"]),
 ]
-# Left out (bugs in files owned by others, see the closing note):
-#   ("jaxpr jnp.add --a 2,3 --out-axes 7", 1, ["out_axes 7 is out of range"]),
-#       jaxpr.py reports it as "cannot take the per-example shapes" (kind example_shape)
-#   (f"bench {UF}:boom --x 2,3 {FAST}", 1, ["boom from user code", "user_funcs.py:25"]),
-#       bench_values.short_error keeps neither the user's file:line nor a hint
 
 
 def _ids(row):

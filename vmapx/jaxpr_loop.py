@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from vmapx import _compat as compat
 from vmapx.inputs import Placed
+from vmapx.shapes import check_out_axes
 
 
 def structs(placed: list[Placed], n: int) -> list[Any]:
@@ -39,6 +40,8 @@ def loop_fn(f: Callable[..., Any], placed: list[Placed], out_axes: Any, n: int,
         if record is not None:
             record.append(jax.tree.map(lambda o: jax.ShapeDtypeStruct(o.shape, o.dtype),
                                        outs[0]))
+        if out_axes is None or isinstance(out_axes, (int, tuple, list)):
+            check_out_axes(out_axes, outs[0])  # says "out_axes", where stacking would not
         top = out_axes if isinstance(out_axes, (tuple, list)) else None
 
         def stack(ax: Any, *leaves: Any) -> Any:

@@ -19,6 +19,8 @@ def trace(fn: Callable[..., Any], structs: list[Any], stage: str, fn_name: str,
 
     try:
         return jax.jit(fn).trace(*structs)  # `.jaxpr` is make_jaxpr's; `.lower()` reuses it
+    except VmapFailure:  # already explained (e.g. out_axes checked inside the loop version)
+        raise
     except Exception as exc:  # the user's function, traced: explained, not a traceback
         raise classify(exc, stage, fn_name, examples) from None
 

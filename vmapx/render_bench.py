@@ -105,12 +105,19 @@ def _table(report: BenchReport, function: str) -> Group:
                 names.append(r.variant)
     for detail, names in skipped.items():
         parts.append(Text(f"– {', '.join(names)} skipped: {detail}", style="dim"))
+    failures: dict[str, list[str]] = {}  # one line per failure, naming every variant it hit
     for r in rows:
         where = f"{r.variant}" + (f" (batch {r.batch_size})" if sweep else "")
-        if r.status == "skipped":
-            continue
-        if r.detail:
-            parts.append(Text(f"✗ {where}: {r.detail}", style="red"))
+        if r.status != "skipped" and r.detail:
+            failures.setdefault(r.detail, []).append(where)
+    for detail, wheres in failures.items():
+        parts.append(Text(f"✗ {', '.join(wheres)}: {detail}", style="red"))
+    if any(r.status == "error" for r in rows):
+        parts.append(Text.assemble(("hint: ", "bold green"), (
+            "`vmapx shape` with the same arguments explains a failing function in your "
+            "argument names; --debug shows the traceback")))
+    for r in rows:
+        where = f"{r.variant}" + (f" (batch {r.batch_size})" if sweep else "")
         for w in r.warnings:
             parts.append(Text(f"! {where}: {w}", style="yellow"))
     if sweep and any(r.median_s for r in rows):

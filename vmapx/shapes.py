@@ -159,19 +159,7 @@ def _trace(f, fn_name, placed, size, out_axes, axis_size) -> list[OutputInfo]:
         example_out = jax.eval_shape(f, *_inputs.structs(placed, example=True))
     except Exception as exc:  # the user's function, traced on per-example shapes
         raise classify(exc, "example", fn_name, examples) from None
-    leaves = jax.tree_util.tree_flatten_with_path(example_out)[0]
-    leaf_axes = _leaf_out_axes(out_axes, example_out, len(leaves))
-    for (path, leaf), ax in zip(leaves, leaf_axes):
-        rank = len(leaf.shape)
-        if ax is not None and not -(rank + 1) <= ax <= rank:
-            label = jax.tree_util.keystr(path) or "the output"
-            raise VmapFailure(
-                "axis_out_of_range",
-                f"out_axes {ax} is out of range for {label}: per example it is "
-                f"{short_dtype(leaf.dtype)}[{','.join(map(str, leaf.shape))}] (rank {rank}), "
-                f"so its out_axes can be -{rank + 1}..{rank}",
-                f"pick --out-axes between -{rank + 1} and {rank}",
-                short=f"out_axes {ax} out of range")
+    leaves, leaf_axes = check_out_axes(out_axes, example_out)
     in_axes = tuple(p.in_axis for p in placed)
     vmapped = jax.vmap(f, in_axes=in_axes, out_axes=out_axes, axis_size=axis_size)
     try:
@@ -198,6 +186,27 @@ def _jax_says(f, args: list[Arg], in_axes, out_axes, axis_size) -> str | None:
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def check_out_axes(out_axes: Any, example_out: Any) -> tuple[list, list[int | None]]:
+    """Check out_axes against the per-example outputs (JAX's own message never names
+    out_axes); return the outputs' (path, leaf) pairs and each leaf's out_axes entry."""
+    import jax
+
+    leaves = jax.tree_util.tree_flatten_with_path(example_out)[0]
+    leaf_axes = _leaf_out_axes(out_axes, example_out, len(leaves))
+    for (path, leaf), ax in zip(leaves, leaf_axes):
+        rank = len(leaf.shape)
+        if ax is not None and not -(rank + 1) <= ax <= rank:
+            label = jax.tree_util.keystr(path) or "the output"
+            raise VmapFailure(
+                "axis_out_of_range",
+                f"out_axes {ax} is out of range for {label}: per example it is "
+                f"{short_dtype(leaf.dtype)}[{','.join(map(str, leaf.shape))}] (rank {rank}), "
+                f"so its out_axes can be -{rank + 1}..{rank}",
+                f"pick --out-axes between -{rank + 1} and {rank}",
+                short=f"out_axes {ax} out of range")
+    return leaves, leaf_axes
 
 
 def _leaf_out_axes(out_axes: Any, example_out: Any, n_leaves: int) -> list[int | None]:
