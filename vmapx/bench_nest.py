@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from vmapx.errors import UsageError, VmapFailure
+from vmapx.levels import normalise_levels
 from vmapx.pytree_spec import axes_text, leaves, unflatten_like
 from vmapx.report import LevelInfo
 from vmapx.spec import DEFAULT_DTYPE, ShapeSpec, format_shape
@@ -75,8 +76,7 @@ def nest_cases(fn: Callable[..., Any], fn_name: str, given: Mapping[str, Any],
                manual: Callable[..., Any] | None = None, declared_manual: str | None = None
                ) -> tuple[list[NestCase], list[str]]:
     """One NestCase per batch size (a sweep only for one vmap level), and notes on the nest."""
-    if len(levels_out) == 1 and len(levels_in) > 1:  # one --out-axes serves every level
-        levels_out = list(levels_out) * len(levels_in)
+    levels_in, levels_out = normalise_levels(None, None, levels_in, levels_out)
     if batches and (ranks is not None or len(levels_in) > 1 or len(levels_out) > 1):
         what = "--ranks" if ranks is not None else f"{len(levels_in)} nested vmaps"
         raise UsageError(

@@ -156,20 +156,14 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
     hold pytrees of shape specs (see jaxpr_nest). A twin the module declared
     (`manual_declared`) is left out of a nest, for which it was not written.
     """
-    import jax
-
-    from vmapx.jaxpr_nest import needs_nest, prepare
+    from vmapx.jaxpr_nest import prepare
+    from vmapx.levels import normalise_levels
+    from vmapx.nested import needs_nest
     from vmapx.shapes import enable_x64_if_needed
 
     if stage not in STAGES:
         raise UsageError(f"unknown stage {stage!r}", f"use one of {', '.join(STAGES)}")
-    levels_in = list(levels_in) if levels_in else [in_axes]
-    levels_out = list(levels_out) if levels_out else [out_axes]
-    if len(levels_out) == 1 and len(levels_in) > 1:
-        levels_out = levels_out * len(levels_in)
-    if len(levels_out) != len(levels_in):
-        raise UsageError(f"{len(levels_in)} --in-axes levels but {len(levels_out)} --out-axes",
-                         "give --out-axes once (the same for every level) or once per level")
+    levels_in, levels_out = normalise_levels(in_axes, out_axes, levels_in, levels_out)
     if needs_nest(given, levels_in, levels_out, ranks, fn):
         from vmapx.pytree_spec import leaves
 

@@ -41,19 +41,6 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
 
 
-def needs_nest(given: Mapping[str, Any], levels_in: list[Any], levels_out: list[Any],
-               ranks: Any, fn: Callable[..., Any]) -> bool:
-    """True when the options go beyond one vmap over plain array arguments."""
-    from vmapx.nested import needs_nest as nested
-
-    return nested(given, levels_in, levels_out, ranks, fn) or not _plain(levels_out[0])
-
-
-def _plain(axes: Any) -> bool:
-    one = lambda a: a is None or (isinstance(a, int) and not isinstance(a, bool))  # noqa: E731
-    return one(axes) or (isinstance(axes, (tuple, list)) and all(one(a) for a in axes))
-
-
 def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
             levels_in: list[Any], levels_out: list[Any], axis_size: int | None,
             static: Mapping[str, Any], ranks: Any, batch: int | None) -> Prepared:
@@ -62,7 +49,7 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
     Raises UsageError for options that cannot go together, VmapFailure (exit 1) for a nest
     that vmap would reject (pytree prefix mismatch, dict in_axes, sizes, ranks too large).
     """
-    from vmapx.levels import Leaf, leaf_axes, place_levels
+    from vmapx.levels import Leaf, leaf_axes, place_levels, plain_axes
     from vmapx.nested import _example, _nest, _order, _rebuild, keyword_only
     from vmapx.ranks import by_name, plan_ranks
     from vmapx.spec import DEFAULT_DTYPE, ShapeSpec, check_size
@@ -137,7 +124,7 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
         prep.loop_note = (f"no loop version for a nest of {len(placed_levels)} vmaps: it would "
                           f"be {len(placed_levels)} nested loops over {sizes} examples; the "
                           "per-example jaxpr is used for the pitfalls")
-    elif not _plain(levels_out[0]):
+    elif not plain_axes(levels_out[0]):
         prep.loop_note = (f"no loop version with pytree out_axes ({axes_text(levels_out[0])}): "
                           "the loop stacks each output on an int axis")
     if prep.loop_note is not None:  # no loop at B=1 to read the per-example jaxpr from

@@ -11,10 +11,30 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from vmapx.errors import VmapFailure
+from vmapx.errors import UsageError, VmapFailure
 from vmapx.inputs import length_failure
 from vmapx.pytree_spec import is_tree, leaves
 from vmapx.spec import format_shape
+
+
+def plain_axes(axes: Any) -> bool:
+    """An int or None, or a tuple of them: what one plain vmap reads (else pytree prefixes)."""
+    one = lambda a: a is None or (isinstance(a, int) and not isinstance(a, bool))  # noqa: E731
+    return one(axes) or (isinstance(axes, (tuple, list)) and all(one(a) for a in axes))
+
+
+def normalise_levels(in_axes: Any, out_axes: Any, levels_in: list | None,
+                     levels_out: list | None) -> tuple[list[Any], list[Any]]:
+    """One in_axes and one out_axes entry per level (outermost first); a single --out-axes
+    serves every level."""
+    levels_in = list(levels_in) if levels_in else [in_axes]
+    levels_out = list(levels_out) if levels_out else [out_axes]
+    if len(levels_out) == 1 and len(levels_in) > 1:
+        levels_out = levels_out * len(levels_in)
+    if len(levels_out) != len(levels_in):
+        raise UsageError(f"{len(levels_in)} --in-axes levels but {len(levels_out)} --out-axes",
+                         "give --out-axes once (the same for every level) or once per level")
+    return levels_in, levels_out
 
 
 @dataclass(frozen=True)

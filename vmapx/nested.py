@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 from vmapx import inputs as _inputs
 from vmapx.errors import UsageError, VmapFailure
 from vmapx.explain import classify
-from vmapx.levels import Leaf, LevelPlacement, place_levels
+from vmapx.levels import Leaf, LevelPlacement, place_levels, plain_axes
 from vmapx.pytree_spec import is_tree, leaves, unflatten_like
 from vmapx.ranks import by_name, plan_ranks
 from vmapx.report import InputInfo, LevelInfo, OutputInfo, ShapeReport
@@ -23,11 +23,9 @@ from vmapx.spec import DEFAULT_DTYPE, ShapeSpec, short_dtype
 def needs_nest(given: Mapping[str, Any], levels_in: list[Any], levels_out: list[Any],
                ranks: Any, fn: Callable[..., Any]) -> bool:
     """True when the one-vmap path of `shapes.analyze` cannot take these options."""
-    plain = lambda ax: ax is None or isinstance(ax, int) or (  # noqa: E731
-        isinstance(ax, (tuple, list)) and all(a is None or isinstance(a, int) for a in ax))
     return (ranks is not None or len(levels_in) > 1 or len(levels_out) > 1
-            or any(is_tree(v) for v in given.values()) or not plain(levels_in[0])
-            or bool(keyword_only(fn) & set(given)))
+            or any(is_tree(v) for v in given.values()) or not plain_axes(levels_in[0])
+            or not plain_axes(levels_out[0]) or bool(keyword_only(fn) & set(given)))
 
 
 def keyword_only(fn: Callable[..., Any]) -> set[str]:

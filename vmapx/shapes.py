@@ -77,16 +77,11 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
             static: Mapping[str, Any], explore: bool, ranks: Any = None,
             levels_in: list | None = None, levels_out: list | None = None) -> ShapeReport:
     """The core of `vmapx shape`; raises `UsageError` for inputs that do not fit the function."""
+    from vmapx.levels import normalise_levels
     from vmapx.nested import analyze_nested, needs_nest
 
-    levels_in = list(levels_in) if levels_in else [in_axes]
-    levels_out = list(levels_out) if levels_out else [out_axes]
-    if len(levels_out) == 1 and len(levels_in) > 1:
-        levels_out = levels_out * len(levels_in)
-    if len(levels_out) != len(levels_in):
-        raise UsageError(f"{len(levels_in)} --in-axes levels but {len(levels_out)} --out-axes",
-                         "give --out-axes once (the same for every level) or once per level")
-    if needs_nest(given, levels_in, levels_out, ranks, fn) or not _plain(levels_out[0]):
+    levels_in, levels_out = normalise_levels(in_axes, out_axes, levels_in, levels_out)
+    if needs_nest(given, levels_in, levels_out, ranks, fn):
         if explore:
             raise UsageError("--explore works with one plain vmap only",
                              "drop --explore, or use one --in-axes without pytrees")
@@ -122,13 +117,6 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
         error=_error(failure, rows or []) if failure else None,
         explore=rows if explore else None, explore_note=explore_note if explore else None,
         notes=notes, batch_given=batch is not None, requested_in_axes=in_axes)
-
-
-def _plain(axes: Any) -> bool:
-    """An int or None, or a tuple of them: what the one-vmap path reads (else pytree prefixes,
-    which the nested path hands to JAX)."""
-    one = lambda a: a is None or (isinstance(a, int) and not isinstance(a, bool))  # noqa: E731
-    return one(axes) or (isinstance(axes, (tuple, list)) and all(one(a) for a in axes))
 
 
 def _fmt(a: Arg) -> str:
