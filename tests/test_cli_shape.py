@@ -151,7 +151,6 @@ def test_explore_marks_the_users_row_and_caps(runner):
     assert r.exit_code == 1
     assert "every in_axes combination" in r.output and "▶" in r.output
     from vmapx import shapes
-    import jax.numpy as jnp
 
     rep = shapes.shape(lambda a, b, c, d: a + b + c + d, *[(2,) * 6] * 3, None, in_axes=0,
                        explore=True)

@@ -103,12 +103,9 @@ def nest_cases(fn: Callable[..., Any], fn_name: str, given: Mapping[str, Any],
 def _with_batch(fn, fn_name, given, in_axes, static, b: int) -> dict[str, Any]:
     """Per-example pytree shapes → batched ones: b inserted at each mapped leaf's in_axis."""
     from vmapx.levels import leaf_axes
-    from vmapx.nested import _order, keyword_only
+    from vmapx.nested import bind
 
-    kw_names = keyword_only(fn) & set(given)
-    args = _order(fn, {n: v for n, v in given.items() if n not in kw_names}, in_axes, static,
-                  fn_name)
-    kwargs = [(n, given[n]) for n in sorted(kw_names)]
+    args, kwargs, _ = bind(fn, given, in_axes, static, fn_name)
     axes = iter(leaf_axes(in_axes, args, sum(len(list(leaves(t))) for _, t in kwargs)))
     out = {}
     for name, tree in args + kwargs:
@@ -133,7 +130,7 @@ def _with_batch(fn, fn_name, given, in_axes, static, b: int) -> dict[str, Any]:
 
 def _plan(fn, fn_name, given, levels_in, levels_out, ranks, static, manual, skipped
           ) -> tuple[NestCase, list[str]]:
-    from vmapx.nested import _order, analyze_nested, keyword_only
+    from vmapx.nested import analyze_nested, bind
 
     report = analyze_nested(fn, given, fn_name=fn_name, levels_in=levels_in,
                             levels_out=levels_out, axis_size=None, static=static, ranks=ranks)
@@ -150,10 +147,7 @@ def _plan(fn, fn_name, given, levels_in, levels_out, ranks, static, manual, skip
     if empty:
         raise UsageError(f"vmap level {empty[0]} has size 0: there is nothing to time",
                          "give the mapped axes a size of 1 or more")
-    kw_names = keyword_only(fn) & set(given)
-    args = _order(fn, {n: v for n, v in given.items() if n not in kw_names},
-                  levels_in[0] if ranks is None else 0, static, fn_name)
-    kwargs = [(n, given[n]) for n in sorted(kw_names)]
+    args, kwargs, _ = bind(fn, given, levels_in[0] if ranks is None else 0, static, fn_name)
     specs = [s for _, t in args + kwargs for _, s in leaves(t)]
     return NestCase(fn_name, fn, args, kwargs, [i.name for i in report.inputs],
                     [s.shape for s in specs], list(report.levels[0].shapes),

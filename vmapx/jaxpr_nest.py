@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 from vmapx.errors import UsageError
 from vmapx.inputs import Arg, Placed
-from vmapx.pytree_spec import axes_text, is_tree, leaves, unflatten_like
+from vmapx.pytree_spec import axes_text, is_tree, unflatten_like
 
 
 @dataclass
@@ -50,9 +50,9 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
     that vmap would reject (pytree prefix mismatch, dict in_axes, sizes, ranks too large).
     """
     from vmapx.levels import Leaf, leaf_axes, place_levels, plain_axes
-    from vmapx.nested import _example, _nest, _order, _rebuild, keyword_only
+    from vmapx.nested import _example, _nest, _rebuild, arg_leaves, bind, keyword_notes
     from vmapx.ranks import by_name, plan_ranks
-    from vmapx.spec import DEFAULT_DTYPE, ShapeSpec, check_size
+    from vmapx.spec import ShapeSpec, check_size
 
     check_size(batch, "--batch")
 
@@ -62,14 +62,10 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
                          "give the full (batched) shapes instead")
     if ranks is not None and (levels_in != [0] or levels_out != [0]):
         raise UsageError("--ranks builds the in_axes itself", "drop --in-axes/--out-axes")
-    kw_names = keyword_only(fn) & set(given)
-    pos_given = {n: v for n, v in given.items() if n not in kw_names}
-    args = _order(fn, pos_given, levels_in[0] if ranks is None else 0, static, fn_name)
-    kwargs = [(n, given[n]) for n in sorted(kw_names)]
-    leafs = [Leaf(n, p, s.shape, s.dtype or DEFAULT_DTYPE, keyword=n in kw_names)
-             for n, t in args + kwargs for p, s in leaves(t)]
-    notes = [f"{n} is a keyword argument: vmap maps it on axis 0 at every level"
-             for n in sorted(kw_names)]
+    args, kwargs, kw_names = bind(fn, given, levels_in[0] if ranks is None else 0, static,
+                                  fn_name)
+    leafs = arg_leaves(args, kwargs, kw_names)
+    notes = keyword_notes(kw_names)
     if batch is not None:  # per-example shapes: insert the batch at each leaf's in_axis
         leafs = _insert_batch(leafs, leaf_axes(levels_in[0], args, len(leafs) - sum(
             1 for lf in leafs if not lf.keyword)), batch)

@@ -48,14 +48,11 @@ def analyze_nested(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name:
                          "arguments or --ranks", "give the full (batched) shapes instead")
     if ranks is not None and (levels_in != [0] or levels_out != [0]):
         raise UsageError("--ranks builds the in_axes itself", "drop --in-axes/--out-axes")
-    kw_names = keyword_only(fn) & set(given)
-    pos_given = {n: v for n, v in given.items() if n not in kw_names}
-    args = _order(fn, pos_given, levels_in[0] if ranks is None else 0, static, fn_name)
-    kwargs = [(n, given[n]) for n in sorted(kw_names)]
-    leafs = [Leaf(n, p, s.shape, s.dtype or DEFAULT_DTYPE, keyword=n in kw_names)
-             for n, t in args + kwargs for p, s in leaves(t)]
+    args, kwargs, kw_names = bind(fn, given, levels_in[0] if ranks is None else 0, static,
+                                  fn_name)
+    leafs = arg_leaves(args, kwargs, kw_names)
     notes = enable_x64_if_needed({leaf.name: ShapeSpec(leaf.shape, leaf.dtype) for leaf in leafs})
-    notes += [f"{n} is a keyword argument: vmap maps it on axis 0 at every level" for n in kw_names]
+    notes += keyword_notes(kw_names)
     base = dict(function=fn_name, batch_size=None, inputs=[], outputs=[], out_axes_pattern=[],
                 notes=notes, requested_in_axes=levels_in[0])
     given_leafs = leafs
@@ -97,6 +94,29 @@ def analyze_nested(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name:
         pattern = _pattern(outputs, size)
     return ShapeReport(**{**base, "batch_size": size, "inputs": report_inputs, "outputs": outputs,
                           "out_axes_pattern": pattern}, levels=level_infos, ranks=rank_map)
+
+
+def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
+         static: Mapping[str, Any], fn_name: str
+         ) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]], set[str]]:
+    """The positional arguments in order and the keyword-only ones by name, each as
+    (name, pytree of ShapeSpec), and the keyword-only names (vmap maps those on axis 0)."""
+    kw_names = keyword_only(fn) & set(given)
+    args = _order(fn, {n: v for n, v in given.items() if n not in kw_names}, in_axes0, static,
+                  fn_name)
+    return args, [(n, given[n]) for n in sorted(kw_names)], kw_names
+
+
+def arg_leaves(args: list[tuple[str, Any]], kwargs: list[tuple[str, Any]], kw_names: set[str]
+               ) -> list[Leaf]:
+    """Every array leaf of the arguments, positional first."""
+    return [Leaf(n, p, s.shape, s.dtype or DEFAULT_DTYPE, keyword=n in kw_names)
+            for n, t in args + kwargs for p, s in leaves(t)]
+
+
+def keyword_notes(kw_names: set[str]) -> list[str]:
+    return [f"{n} is a keyword argument: vmap maps it on axis 0 at every level"
+            for n in sorted(kw_names)]
 
 
 def _order(fn, given, in_axes0, static, fn_name) -> list[tuple[str, Any]]:
