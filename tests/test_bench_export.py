@@ -144,3 +144,13 @@ def test_render_single_batch_and_interrupted():
 def test_fmt_time():
     assert [fmt_time(x) for x in (1.78e-3, 111e-6, 52.3e-9, 2.0, None)] == [
         "1.78 ms", "111 µs", "52.3 ns", "2 s", "—"]
+
+
+def test_compare_matches_nests_by_their_batch_shape():
+    """A 4×5 nest and a 5×4 nest both have 20 examples: they are not compared with each other."""
+    base = report([result("vmap", 20, 1e-5, batch_shape=[4, 5])])
+    now = report([result("vmap", 20, 9e-5, batch_shape=[5, 4])])
+    changes = export.compare(now, json.loads(export.to_json_text(base)))
+    assert [(c.baseline_s, c.current_s) for c in changes] == [(None, 9e-5), (1e-5, None)]
+    same = export.compare(base, json.loads(export.to_json_text(base)))
+    assert [c.change_pct for c in same] == [pytest.approx(0)]

@@ -136,14 +136,16 @@ def load_baseline(path: Path) -> dict[str, Any]:
 
 def compare(report: BenchReport, baseline: dict[str, Any]) -> list[Change]:
     """The change of each current median against the baseline's, in the current order."""
-    old = {(r["function"], r["batch_size"], r["variant"]): r.get("median_s")
-           for r in baseline["results"]}
+    # matched on the batch's shape too: a 4×5 nest is not a 5×4 one (older exports have none)
+    old = {(r["function"], r["batch_size"], tuple(r.get("batch_shape") or ()), r["variant"]):
+           r.get("median_s") for r in baseline["results"]}
     out = []
     for r in report.results:
-        key = (r.function, r.batch_size, r.variant)
-        out.append(Change(*key, old.pop(key, None), r.median_s))
+        key = (r.function, r.batch_size, tuple(r.batch_shape or ()), r.variant)
+        median = old.pop(key) if key in old else old.pop((*key[:2], (), key[3]), None)
+        out.append(Change(r.function, r.batch_size, r.variant, median, r.median_s))
     if not report.interrupted:  # those the baseline has and this run does not
-        out += [Change(*key, median, None) for key, median in old.items()]
+        out += [Change(f, b, v, median, None) for (f, b, _, v), median in old.items()]
     return out
 
 

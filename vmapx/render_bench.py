@@ -212,7 +212,7 @@ def render_bench(report: BenchReport) -> Group:
         parts += [Text(""), _table(report, function)]
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
-    n = sum(r.status != "skipped" for r in report.results)
+    n = sum(r.median_s is not None for r in report.results)
     done = Text(f"{n} variant{'s' * (n != 1)} measured in {report.wall_s or 0:.1f} s",
                 style="dim")
     if report.interrupted:
