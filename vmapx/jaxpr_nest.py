@@ -50,7 +50,7 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
     that vmap would reject (pytree prefix mismatch, dict in_axes, sizes, ranks too large).
     """
     from vmapx.levels import Leaf, leaf_axes, place_levels, plain_axes
-    from vmapx.nested import _example, _nest, _rebuild, arg_leaves, bind, keyword_notes
+    from vmapx.nested import example_shape_at, nest_of_vmaps, rebuild_args, arg_leaves, bind, keyword_notes
     from vmapx.ranks import by_name, plan_ranks
     from vmapx.spec import ShapeSpec, check_size
 
@@ -84,7 +84,7 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
                              "give an argument more dims than its base rank, or lower a rank")
         levels_in, levels_out = plan.levels_in, [0] * len(plan.levels_in)
         leafs = [Leaf(lf.arg, lf.path, s, lf.dtype) for lf, s in zip(leafs, plan.shapes)]
-        args = _rebuild(args, leafs)
+        args = rebuild_args(args, leafs)
         notes += [f"--ranks: level {k} in_axes ({axes_text(ax)})"
                   for k, ax in enumerate(levels_in)] + plan.notes
     placed_levels = place_levels(leafs, args, levels_in, axis_size)
@@ -107,7 +107,7 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
 
         return flat
 
-    inner = _nest(f, levels_in, levels_out, axis_size, 1)
+    inner = nest_of_vmaps(f, levels_in, levels_out, axis_size, 1)
     placed = [Placed(Arg(lf.name, shape, lf.dtype), ax, shape, _drop(shape, ax))
               for lf, shape, ax in zip(leafs, top.shapes, top.axes)]
     levels = [{"level": k, "in_axes": axes_text(levels_in[k]),
@@ -127,7 +127,7 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
         prep.example = wrap(f)
         prep.example_placed = [
             Placed(Arg(lf.name, ex, lf.dtype), None, ex, ex)
-            for i, lf in enumerate(leafs) for ex in [_example(placed_levels, i, lf.shape)]]
+            for i, lf in enumerate(leafs) for ex in [example_shape_at(placed_levels, i, lf.shape)]]
     return prep
 
 

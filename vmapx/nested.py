@@ -66,7 +66,7 @@ def analyze_nested(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name:
             rp = plan_ranks(args, leafs, rank_map)
             levels_in, levels_out = rp.levels_in, [0] * len(rp.levels_in)
             leafs = [Leaf(lf.arg, lf.path, s, lf.dtype) for lf, s in zip(leafs, rp.shapes)]
-            args = _rebuild(args, leafs)
+            args = rebuild_args(args, leafs)
             notes += rp.notes
             if not levels_in:
                 notes.append("no argument has extra leading dims: the function is called as is")
@@ -84,14 +84,14 @@ def analyze_nested(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name:
     size = placed[0].size if placed else None
     report_inputs = [InputInfo(g.name, g.shape, short_dtype(g.dtype),
                                placed[0].axes[i] if placed else None,
-                               _example(placed, i, leafs[i].shape),
+                               example_shape_at(placed, i, leafs[i].shape),
                                size if placed and placed[0].axes[i] is not None else None)
                      for i, g in enumerate(given_leafs)]
     pattern = []
     if len(placed) == 1 and outputs:
-        from vmapx.shapes import _pattern
+        from vmapx.shapes import out_axes_pattern
 
-        pattern = _pattern(outputs, size)
+        pattern = out_axes_pattern(outputs, size)
     return ShapeReport(**{**base, "batch_size": size, "inputs": report_inputs, "outputs": outputs,
                           "out_axes_pattern": pattern}, levels=level_infos, ranks=rank_map)
 
@@ -136,13 +136,13 @@ def _order(fn, given, in_axes0, static, fn_name) -> list[tuple[str, Any]]:
     return [(a.name, given[a.name]) for a in args]
 
 
-def _rebuild(args: list[tuple[str, Any]], leafs: list[Leaf]) -> list[tuple[str, Any]]:
+def rebuild_args(args: list[tuple[str, Any]], leafs: list[Leaf]) -> list[tuple[str, Any]]:
     it = iter(leafs)
     return [(n, unflatten_like(t, (ShapeSpec(lf.shape, lf.dtype) for lf in it)))
             for n, t in args]
 
 
-def _example(placed: list[LevelPlacement], i: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+def example_shape_at(placed: list[LevelPlacement], i: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     """The leaf's per-example shape: what is left after every level took its axis."""
     if not placed:
         return shape
@@ -174,7 +174,7 @@ def _vmap_axes(ax: Any) -> Any:
     return tuple(ax) if isinstance(ax, list) else ax
 
 
-def _nest(f, levels_in, levels_out, axis_size, start: int):
+def nest_of_vmaps(f, levels_in, levels_out, axis_size, start: int):
     import jax
 
     g = f
@@ -187,7 +187,7 @@ def _nest(f, levels_in, levels_out, axis_size, start: int):
 def _trace(f, fn_name, args, kwargs, leafs, placed, levels_in, levels_out, axis_size):
     import jax
 
-    examples = [(lf.name, _example(placed, i, lf.shape), lf.dtype) for i, lf in enumerate(leafs)]
+    examples = [(lf.name, example_shape_at(placed, i, lf.shape), lf.dtype) for i, lf in enumerate(leafs)]
     pos, kw = _structs(args, kwargs, [s for _, s, _ in examples])
     try:
         example_out = jax.eval_shape(f, *pos, **kw)
@@ -198,7 +198,7 @@ def _trace(f, fn_name, args, kwargs, leafs, placed, levels_in, levels_out, axis_
     for k in reversed(range(len(placed))):
         pos, kw = _structs(args, kwargs, placed[k].shapes)
         try:
-            out = jax.eval_shape(_nest(f, levels_in, levels_out, axis_size, k), *pos, **kw)
+            out = jax.eval_shape(nest_of_vmaps(f, levels_in, levels_out, axis_size, k), *pos, **kw)
         except Exception as exc:
             raise classify(exc, "vmap", fn_name, examples) from None
         infos.insert(0, LevelInfo(k, levels_in[k], levels_out[k], placed[k].size,
@@ -237,7 +237,7 @@ def _jax_says(fn, static, args, kwargs, leafs, levels_in, levels_out, axis_size)
     f = functools.partial(fn, **static) if static else fn
     try:
         pos, kw = _structs(args, kwargs)
-        jax.eval_shape(_nest(f, levels_in, levels_out, axis_size, 0), *pos, **kw)
+        jax.eval_shape(nest_of_vmaps(f, levels_in, levels_out, axis_size, 0), *pos, **kw)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -245,7 +245,7 @@ def _jax_says(fn, static, args, kwargs, leafs, levels_in, levels_out, axis_size)
 
 def _failed(base: dict, leafs: list[Leaf], failure: VmapFailure, rank_map,
             placed=None, levels_in=None, levels_out=None) -> ShapeReport:
-    from vmapx.shapes import _error
+    from vmapx.shapes import error_info
 
     report_inputs = [InputInfo(lf.name, lf.shape, short_dtype(lf.dtype),
                                placed[0].axes[i] if placed else None, lf.shape, None)
@@ -254,5 +254,5 @@ def _failed(base: dict, leafs: list[Leaf], failure: VmapFailure, rank_map,
     if placed:
         levels = [LevelInfo(k, levels_in[k], levels_out[k], p.size, p.axes, p.shapes, [])
                   for k, p in enumerate(placed)]
-    return ShapeReport(**{**base, "inputs": report_inputs}, error=_error(failure, []),
+    return ShapeReport(**{**base, "inputs": report_inputs}, error=error_info(failure, []),
                        levels=levels, ranks=rank_map)

@@ -94,7 +94,7 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
     try:
         args = _inputs.plan(fn, given, in_axes, static, batch, fn_name)
     except VmapFailure as failure:
-        return ShapeReport(fn_name, batch, [], [], [], _error(failure, []), notes=notes,
+        return ShapeReport(fn_name, batch, [], [], [], error_info(failure, []), notes=notes,
                            batch_given=batch is not None, requested_in_axes=in_axes)
     notes += [f"{a.name} had no shape: it borrows {a.borrowed_from}'s per-example shape "
               f"({_fmt(a)}); give --{a.name} to set it" for a in args if a.borrowed_from]
@@ -113,8 +113,8 @@ def analyze(fn: Callable[..., Any], given: Mapping[str, ShapeSpec | None], *, fn
     report_inputs = [_input_info(p, size) for p in placed] if placed else _unplaced(args, in_axes)
     return ShapeReport(
         function=fn_name, batch_size=size, inputs=report_inputs, outputs=outputs,
-        out_axes_pattern=_pattern(outputs, size) if outputs else [],
-        error=_error(failure, rows or []) if failure else None,
+        out_axes_pattern=out_axes_pattern(outputs, size) if outputs else [],
+        error=error_info(failure, rows or []) if failure else None,
         explore=rows if explore else None, explore_note=explore_note if explore else None,
         notes=notes, batch_given=batch is not None, requested_in_axes=in_axes)
 
@@ -224,7 +224,7 @@ def _input_info(p: Placed, size: int | None) -> InputInfo:
                      p.arg.borrowed_from)
 
 
-def _pattern(outputs: list[OutputInfo], size: int) -> list[PatternRow]:
+def out_axes_pattern(outputs: list[OutputInfo], size: int) -> list[PatternRow]:
     """Every out_axes k from -(r+1) to r: the batch axis inserted at k (JAX's moveaxis rule)."""
     r = max(len(o.example_shape) for o in outputs)
     rows = []
@@ -241,7 +241,7 @@ def _pattern(outputs: list[OutputInfo], size: int) -> list[PatternRow]:
     return rows
 
 
-def _error(failure: VmapFailure, rows: list[ExploreRow]) -> ErrorInfo:
+def error_info(failure: VmapFailure, rows: list[ExploreRow]) -> ErrorInfo:
     suggestions = [Suggestion(r.in_axes, r.shapes) for r in rows if r.shapes is not None
                    and not r.mine][:SUGGESTIONS]
     hint = failure.hint
