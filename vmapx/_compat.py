@@ -183,3 +183,17 @@ def inline_calls(closed: Any) -> Any:
 
     structs = [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in closed.jaxpr.invars]
     return jax.make_jaxpr(lambda *a: run(closed.jaxpr, list(closed.consts), list(a)))(*structs)
+
+
+def backends_initialized() -> bool | None:
+    """Whether JAX has started its backends (clients) yet; None when this JAX cannot say.
+
+    Settings such as `jax_cpu_enable_async_dispatch` are read when the CPU client starts, so
+    `vmapx bench` must know whether it is too late to change them.
+    """
+    try:
+        from jax._src import xla_bridge
+    except ImportError:  # pragma: no cover - a JAX without the module
+        return None
+    fn = getattr(xla_bridge, "backends_are_initialized", None)
+    return bool(fn()) if callable(fn) else None

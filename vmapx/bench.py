@@ -101,6 +101,7 @@ class BenchReport:
     wall_s: float | None = None
     interrupted: bool = False
     notes: list[str] = field(default_factory=list)
+    cpu_async_dispatch: bool | None = None  # JAX's CPU dispatch mode during the run
 
     @property
     def functions(self) -> list[str]:
@@ -162,6 +163,43 @@ def suite(examples_dir: Path) -> list[Case]:
         in_axes = decl.in_axes if decl.in_axes is not None else 0
         out += cases(target.fn, name, decl.inputs, in_axes, decl.static, [decl.batch], manual)
     return out
+
+
+ASYNC_FLAG = "jax_cpu_enable_async_dispatch"
+
+
+def set_cpu_dispatch(async_dispatch: bool) -> str | None:
+    """Make CPU calls synchronous (unless `async_dispatch`), before JAX starts its CPU client.
+
+    With JAX's default asynchronous dispatch, a tiny jitted call blocked on at once costs
+    anywhere from ~6 µs to ~30 µs on CPU depending on the executable and the process's state
+    (benchmarks/bench_harness.py); synchronous dispatch gives the computation's own, repeatable
+    time. Returns a note when the setting could not be applied.
+    """
+    import jax
+
+    from vmapx._compat import backends_initialized
+
+    try:
+        current = bool(jax.config.read(ASYNC_FLAG))
+    except (AttributeError, KeyError):
+        return None if async_dispatch else f"this JAX has no {ASYNC_FLAG}: CPU dispatch as is"
+    if current == async_dispatch:
+        return None
+    if backends_initialized():
+        return (f"CPU dispatch stays {'async' if current else 'sync'}: JAX's backend had already "
+                "started (the function's module ran JAX when imported)")
+    jax.config.update(ASYNC_FLAG, async_dispatch)
+    return None
+
+
+def cpu_async_dispatch() -> bool | None:
+    import jax
+
+    try:
+        return bool(jax.config.read(ASYNC_FLAG))
+    except (AttributeError, KeyError):
+        return None
 
 
 def pick_device(backend: str | None):
@@ -248,7 +286,8 @@ def run(cases_: Sequence[Case], variants: Sequence[str] = VARIANTS,
         settings={"variants": list(variants), "runs": settings.runs,
                   "min_time_s": settings.min_time, "warmup": settings.warmup,
                   "sample_time_s": settings.sample_time, "seed": seed, "clock_tick_s": tick},
-        wall_s=time.perf_counter() - wall0, interrupted=interrupted, notes=notes)
+        wall_s=time.perf_counter() - wall0, interrupted=interrupted, notes=notes,
+        cpu_async_dispatch=cpu_async_dispatch() if device.platform == "cpu" else None)
 
 
 def _run_case(case: Case, names: list[str], settings: Settings, clock: Clock, tick: float,

@@ -36,6 +36,8 @@ def _header(report: BenchReport) -> Group:
     t = Text("vmapx bench", style="bold")
     t.append(f" · {report.backend} · device {report.device} ({report.device_kind}) · "
              f"JAX {report.jax_version} · x64 {'on' if report.x64 else 'off'}")
+    if report.cpu_async_dispatch is not None:
+        t.append(f" · CPU dispatch {'async' if report.cpu_async_dispatch else 'sync'}")
     s = report.settings
     how = Text(f"time per call: median ± IQR over ≥{s.get('runs')} samples and "
                f"≥{s.get('min_time_s')} s per variant, each sample ≥{fmt_time(s.get('sample_time_s'))}"

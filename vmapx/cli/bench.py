@@ -65,6 +65,10 @@ def bench(
     fail_above: Annotated[Optional[float], _opt("--fail-above", metavar="PCT", show=False,
                                                 help="With --compare: exit 1 when any variant "
                                                 "got slower by more than PCT percent.")] = None,
+    async_dispatch: Annotated[bool, _opt(
+        "--async-dispatch", help="Keep JAX's asynchronous CPU dispatch (noisier for tiny "
+        "calls); by default CPU calls run synchronously, so each time is the computation's.")
+    ] = False,
     json: Json = False,
     debug: Debug = False,
 ) -> None:
@@ -100,7 +104,7 @@ def bench(
     def body() -> int:
         return _run(ctx.args, function, batch, (in_axes, out_axes, ranks), static, arg, manual,
                     variants, backend, runs, min_time, warmup, seed, plot, export_json,
-                    export_csv, export_markdown, compare, fail_above, json)
+                    export_csv, export_markdown, compare, fail_above, json, async_dispatch)
 
     guarded(debug, body)
 
@@ -207,7 +211,7 @@ class _Bar:
 
 def _run(extra, function, batch, in_axes, static, arg, manual, variants, backend, runs,
          min_time, warmup, seed, plot, export_json, export_csv, export_markdown, compare,
-         fail_above, json) -> int:
+         fail_above, json, async_dispatch=False) -> int:
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn)
@@ -226,7 +230,9 @@ def _run(extra, function, batch, in_axes, static, arg, manual, variants, backend
         if path is not None:
             export.check_writable(path, option)
     baseline = export.load_baseline(compare) if compare is not None else None
+    dispatch_note = core.set_cpu_dispatch(async_dispatch)  # before any module can start JAX
     cases, notes = _cases(function, extra, batch, in_axes, static, arg, manual)
+    notes = notes + ([dispatch_note] if dispatch_note else [])
     settings = Settings(runs=runs, min_time=min_time, warmup=warmup)
     err = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
