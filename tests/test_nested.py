@@ -75,3 +75,18 @@ def test_out_axes_count_must_match_levels():
 def test_single_in_axes_unchanged():
     r = CliRunner().invoke(app, ["shape", "jnp.add", "--a", "2,3,5", "--in-axes", "0,None"])
     assert r.exit_code == 0 and "b (from a)" in r.output and "levels" not in r.output
+
+
+def test_batch_axis_out_of_range_on_a_pytree_leaf_is_one_message_for_jaxpr_and_bench():
+    from typer.testing import CliRunner
+
+    from vmapx.cli import app
+
+    args = ["tests/fixtures/nest_funcs.py:affine", "--params", '{"W": "f32[3,5]", "b": [3]}',
+            "--x", "5", "--in-axes", '{"W": null, "b": 3},0', "--batch", "8"]
+    for command, extra in (("jaxpr", []), ("bench", ["--runs", "1", "--min-time", "0"])):
+        r = CliRunner().invoke(app, [command, *args, *extra])
+        assert r.exit_code == 1, r.output
+        flat = " ".join(r.output.split())
+        assert "in_axis 3 for params['b'] is out of range: with --batch, its per-example shape " \
+               "f32[3] becomes rank 2, so its in_axis can be -2..1 or None" in flat, r.output

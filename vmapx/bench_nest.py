@@ -102,30 +102,15 @@ def nest_cases(fn: Callable[..., Any], fn_name: str, given: Mapping[str, Any],
 
 def _with_batch(fn, fn_name, given, in_axes, static, b: int) -> dict[str, Any]:
     """Per-example pytree shapes → batched ones: b inserted at each mapped leaf's in_axis."""
-    from vmapx.levels import leaf_axes
-    from vmapx.nested import bind
+    from vmapx.levels import insert_batch, leaf_axes
+    from vmapx.nested import arg_leaves, bind
 
-    args, kwargs, _ = bind(fn, given, in_axes, static, fn_name)
-    axes = iter(leaf_axes(in_axes, args, sum(len(list(leaves(t))) for _, t in kwargs)))
-    out = {}
-    for name, tree in args + kwargs:
-        batched = []
-        for path, spec in leaves(tree):
-            ax, rank = next(axes), len(spec.shape) + 1
-            if ax is None:
-                batched.append(spec)
-                continue
-            if not -rank <= ax < rank:
-                raise VmapFailure(
-                    "axis_out_of_range",
-                    f"in_axis {ax} for {name}{path} is out of range: with --batch, its "
-                    f"per-example shape {format_shape(spec.shape, spec.dtype or 'float32')} "
-                    f"becomes rank {rank}, so its in_axis can be -{rank}..{rank - 1} or None",
-                    f"pick an axis of {name}{path} in range", short=f"{name}{path} has no axis {ax}")
-            r = ax % rank
-            batched.append(ShapeSpec(spec.shape[:r] + (b,) + spec.shape[r:], spec.dtype))
-        out[name] = unflatten_like(tree, iter(batched))
-    return out
+    args, kwargs, kw_names = bind(fn, given, in_axes, static, fn_name)
+    leafs = arg_leaves(args, kwargs, kw_names)
+    n_kw = sum(1 for lf in leafs if lf.keyword)
+    it = iter(ShapeSpec(lf.shape, lf.dtype) for lf in
+              insert_batch(leafs, leaf_axes(in_axes, args, n_kw), b))
+    return {name: unflatten_like(tree, it) for name, tree in args + kwargs}
 
 
 def _plan(fn, fn_name, given, levels_in, levels_out, ranks, static, manual, skipped

@@ -49,7 +49,7 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
     Raises UsageError for options that cannot go together, VmapFailure (exit 1) for a nest
     that vmap would reject (pytree prefix mismatch, dict in_axes, sizes, ranks too large).
     """
-    from vmapx.levels import Leaf, leaf_axes, place_levels, plain_axes
+    from vmapx.levels import Leaf, insert_batch, leaf_axes, place_levels, plain_axes
     from vmapx.nested import example_shape_at, nest_of_vmaps, rebuild_args, arg_leaves, bind, keyword_notes
     from vmapx.ranks import by_name, plan_ranks
     from vmapx.spec import ShapeSpec, check_size
@@ -67,8 +67,8 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
     leafs = arg_leaves(args, kwargs, kw_names)
     notes = keyword_notes(kw_names)
     if batch is not None:  # per-example shapes: insert the batch at each leaf's in_axis
-        leafs = _insert_batch(leafs, leaf_axes(levels_in[0], args, len(leafs) - sum(
-            1 for lf in leafs if not lf.keyword)), batch)
+        n_kw = sum(1 for lf in leafs if lf.keyword)
+        leafs = insert_batch(leafs, leaf_axes(levels_in[0], args, n_kw), batch)
         it = iter(ShapeSpec(lf.shape, lf.dtype) for lf in leafs)
         args = [(n, unflatten_like(t, it)) for n, t in args]
         kwargs = [(n, unflatten_like(t, it)) for n, t in kwargs]
@@ -129,30 +129,6 @@ def prepare(fn: Callable[..., Any], given: Mapping[str, Any], *, fn_name: str,
             Placed(Arg(lf.name, ex, lf.dtype), None, ex, ex)
             for i, lf in enumerate(leafs) for ex in [example_shape_at(placed_levels, i, lf.shape)]]
     return prep
-
-
-def _insert_batch(leafs: list[Any], axes: list[Any], batch: int) -> list[Any]:
-    """Each leaf's per-example shape with `batch` inserted at its in_axis (None: as it is)."""
-    from vmapx.errors import VmapFailure
-    from vmapx.levels import Leaf
-    from vmapx.spec import format_shape
-
-    out = []
-    for leaf, ax in zip(leafs, axes):
-        shape = leaf.shape
-        if ax is not None:
-            rank = len(shape) + 1
-            if not -rank <= ax < rank:
-                raise VmapFailure(
-                    "axis_out_of_range",
-                    f"in_axis {ax} for {leaf.name} is out of range: it is "
-                    f"{format_shape(shape, leaf.dtype)} per example, so with --batch its "
-                    f"in_axis can be -{rank}..{rank - 1} or None",
-                    f"pick an axis of {leaf.name} in range", short=f"{leaf.name} has no axis {ax}")
-            at = ax % rank
-            shape = shape[:at] + (batch,) + shape[at:]
-        out.append(Leaf(leaf.arg, leaf.path, shape, leaf.dtype, leaf.keyword))
-    return out
 
 
 def _drop(shape: tuple[int, ...], axis: int | None) -> tuple[int, ...]:

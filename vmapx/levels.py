@@ -195,3 +195,24 @@ def _kwarg_failure(leaf: Leaf, shape: tuple[int, ...], why: str) -> VmapFailure:
         f"pass it with --static {leaf.arg}=VALUE if it is the same for every example, or make "
         f"it a positional parameter of the function so in_axes can say None for it",
         short=f"keyword {leaf.arg} mapped on axis 0")
+
+
+def insert_batch(leafs: list[Leaf], axes: list[Any], batch: int) -> list[Leaf]:
+    """--batch: each leaf's per-example shape with `batch` inserted at its in_axis (None: as
+    it is); an axis that does not fit fails as `inputs.place` does for plain arguments."""
+    out = []
+    for leaf, ax in zip(leafs, axes):
+        shape = leaf.shape
+        if ax is not None:
+            rank = len(shape) + 1
+            if not -rank <= ax < rank:
+                raise VmapFailure(
+                    "axis_out_of_range",
+                    f"in_axis {ax} for {leaf.name} is out of range: with --batch, its per-example "
+                    f"shape {format_shape(shape, leaf.dtype)} becomes rank {rank}, so its in_axis "
+                    f"can be -{rank}..{rank - 1} or None",
+                    f"pick an axis of {leaf.name} in range", short=f"{leaf.name} has no axis {ax}")
+            at = ax % rank
+            shape = shape[:at] + (batch,) + shape[at:]
+        out.append(Leaf(leaf.arg, leaf.path, shape, leaf.dtype, leaf.keyword))
+    return out
