@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def vmapx_dot_median() -> float:
-    from vmapx import bench
-    from vmapx.spec import parse_shape
+    from vmapx._bench import analysis as bench
+    from vmapx._text.specs import parse_shape
 
     sys.path.insert(0, str(ROOT / "examples"))
     from dot import dot  # noqa: E402  (examples/dot.py, the seed's function)
@@ -58,13 +58,13 @@ def hand_dot_median(repeat: int = 15) -> float:
 def noop_overheads() -> dict[str, float]:
     import jax
 
-    from vmapx.bench_stats import Settings, measure
+    from vmapx._bench.stats import Settings, measure
 
     def noop():
         return None
 
     settings = Settings(runs=25, min_time=0.3)
-    from vmapx.bench_values import blocking
+    from vmapx._bench.variants import blocking
 
     ready = jax.numpy.zeros(()).block_until_ready()
 

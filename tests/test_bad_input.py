@@ -218,7 +218,7 @@ def test_absurd_sizes_are_refused_in_the_core():
 
     import vmapx
     from vmapx.errors import SpecError
-    from vmapx.spec import ShapeSpec
+    from vmapx._text.specs import ShapeSpec
 
     with pytest.raises(SpecError, match="absurdly large"):
         vmapx.shape(jnp.add, (2, 3), (2, 3), batch=10**20)
@@ -252,10 +252,10 @@ def test_a_shape_and_a_static_for_one_argument_is_refused():
 def test_one_vmap_paths_refuse_pytrees_instead_of_crashing():
     import jax.numpy as jnp
 
-    from vmapx import inputs
+    from vmapx._problem import binding as inputs
     from vmapx.errors import UsageError
-    from vmapx.shapes import enable_x64_if_needed
-    from vmapx.spec import ShapeSpec
+    from vmapx._analysis.shape import enable_x64_if_needed
+    from vmapx._text.specs import ShapeSpec
 
     assert enable_x64_if_needed({"a": {"w": ShapeSpec((2,), "float64")}}) == []
     with pytest.raises(UsageError, match="is a pytree"):
@@ -266,7 +266,7 @@ def test_one_vmap_paths_refuse_pytrees_instead_of_crashing():
 
 def test_function_spec_messages():
     from vmapx.errors import TargetError
-    from vmapx.target import resolve
+    from vmapx._text.target import resolve
 
     with pytest.raises(TargetError) as bare:
         resolve("add")

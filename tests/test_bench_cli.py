@@ -112,7 +112,7 @@ def test_bad_input_exits_2_before_measuring(runner, args, says):
 
 
 def test_missing_backend(runner):
-    from vmapx.bench import available_backends
+    from vmapx._bench.analysis import available_backends
 
     missing = next((b for b in ("tpu", "gpu") if b not in available_backends()), "nosuch")
     r = run(runner, "jnp.sin", "--a", "3", "--batch", "2", "--backend", missing)

@@ -1,4 +1,4 @@
-"""`vmapx.bench` without the CLI, on tiny inputs: variants, the value check, backends, Ctrl-C.
+"""`vmapx._bench.analysis` without the CLI, on tiny inputs: variants, the value check, backends, Ctrl-C.
 
 No assertion on absolute times: only on what was measured, not how fast it was.
 """
@@ -8,10 +8,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from vmapx import bench, bench_values
-from vmapx.bench_stats import Settings
+from vmapx._bench import analysis as bench
+from vmapx._bench import variants as bench_values
+from vmapx._bench.stats import Settings
 from vmapx.errors import UsageError
-from vmapx.spec import parse_shape
+from vmapx._text.specs import parse_shape
 
 QUICK = Settings(runs=2, min_time=0.0, warmup=0, sample_time=1e-4)
 

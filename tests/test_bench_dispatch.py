@@ -8,8 +8,8 @@ from vmapx.cli import app
 
 CHECK = """
 import jax
-from vmapx import bench
-from vmapx._compat import backends_initialized
+from vmapx._bench import analysis as bench
+from vmapx._analysis._compat import backends_initialized
 assert backends_initialized() is False
 assert bench.set_cpu_dispatch(False) is None          # in time: applied
 assert jax.config.read("jax_cpu_enable_async_dispatch") is False

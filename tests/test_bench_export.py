@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 
-from vmapx import bench_export as export
-from vmapx.bench import BenchReport, VariantResult
-from vmapx.bench_plot import to_svg
+from vmapx._bench import export as export
+from vmapx._bench.analysis import BenchReport, VariantResult
+from vmapx._render.plot import to_svg
 from vmapx.errors import UsageError
-from vmapx.render_bench import fmt_time, render_bench, render_compare
+from vmapx._render.bench import fmt_time, render_bench, render_compare
 
 ISSUE_TOP = {"backend", "device", "jax_version", "x64", "results"}
 ISSUE_RESULT = {"function", "batch_size", "variant", "compile_s", "median_s", "iqr_s", "min_s",

@@ -189,9 +189,10 @@ def test_nested_loop_and_lax_map_equal_a_real_vmap_nest():
     import jax
     import jax.numpy as jnp
 
-    from vmapx import bench_nest_values, bench_values
-    from vmapx.bench_nest import nest_cases
-    from vmapx.spec import ShapeSpec
+    from vmapx._bench import nest_variants as bench_nest_values
+    from vmapx._bench import variants as bench_values
+    from vmapx._bench.nest import nest_cases
+    from vmapx._text.specs import ShapeSpec
 
     def f(p, x):
         return {"y": p["W"] @ x + p["b"], "n": jnp.sum(x)}

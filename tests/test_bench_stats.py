@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from vmapx.bench_stats import (Settings, calibrate, measure, quantile, resolution,
+from vmapx._bench.stats import (Settings, calibrate, measure, quantile, resolution,
                                spread_warnings, summarize)
 
 

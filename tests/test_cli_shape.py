@@ -150,7 +150,7 @@ def test_explore_marks_the_users_row_and_caps(runner):
             "--explore")
     assert r.exit_code == 1
     assert "every in_axes combination" in r.output and "▶" in r.output
-    from vmapx import shapes
+    from vmapx._analysis import shape as shapes
 
     rep = shapes.shape(lambda a, b, c, d: a + b + c + d, *[(2,) * 6] * 3, None, in_axes=0,
                        explore=True)

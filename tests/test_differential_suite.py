@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import vmapx
 from vmapx.errors import UsageError
-from vmapx.spec import short_dtype
+from vmapx._text.specs import short_dtype
 
 DTYPES = {"f32": jnp.float32, "i32": jnp.int32, "bf16": jnp.bfloat16, "f16": jnp.float16,
           "bool": jnp.bool_}

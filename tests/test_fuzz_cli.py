@@ -174,10 +174,10 @@ def test_fuzz_jaxpr(runner, in_tmp):
 
 
 def test_fuzz_bench(runner, in_tmp, monkeypatch):
-    import vmapx.bench
+    import vmapx._bench.analysis
 
     def no_measuring(*args, **kwargs):
         raise typer.Exit(0)  # everything before measuring ran: parsing, resolving, checks
 
-    monkeypatch.setattr(vmapx.bench, "run", no_measuring)
+    monkeypatch.setattr(vmapx._bench.analysis, "run", no_measuring)
     assert _fuzz(runner, "bench", 400, seed=3) == 400

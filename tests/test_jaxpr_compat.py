@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from vmapx import _compat as compat
+from vmapx._analysis import _compat as compat
 
 X = jax.ShapeDtypeStruct((3, 5), jnp.float32)
 

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from tests.conftest import EXAMPLES
-from vmapx import _compat as compat
-from vmapx import jaxpr_cost
+from vmapx._analysis import _compat as compat
+from vmapx._jaxpr import cost as jaxpr_cost
 from vmapx.errors import VmapFailure
-from vmapx.jaxpr import jaxpr
-from vmapx.jaxpr_diff import AlignRow, align, equations, verdict
-from vmapx.jaxpr_loop import loop_fn, structs
-from vmapx.target import resolve
+from vmapx._jaxpr.analysis import jaxpr
+from vmapx._jaxpr.diff import AlignRow, align, equations, verdict
+from vmapx._jaxpr.loop import loop_fn, structs
+from vmapx._text.target import resolve
 
 W = np.arange(15, dtype=np.float32).reshape(3, 5) / 10
 
@@ -170,8 +170,8 @@ def two_outputs(w, x):
 ])
 @pytest.mark.parametrize("b", [1, 2, 5])
 def test_loop_equation_count_matches_the_real_loop(fn, inputs, in_axes, out_axes, b):
-    from vmapx.inputs import resolve as place
-    from vmapx.spec import parse_shape
+    from vmapx._problem.binding import resolve as place
+    from vmapx._text.specs import parse_shape
 
     r = jaxpr(fn, *inputs, in_axes=in_axes, out_axes=out_axes, batch=b, cost=False)
     loop = r.versions["loop"]

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vmapx.jaxpr_diff import _matches
+from vmapx._jaxpr.diff import _matches
 
 seqs = st.lists(st.sampled_from(["dot_general", "add", "tanh", "transpose"]), max_size=14)
 

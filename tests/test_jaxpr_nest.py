@@ -189,7 +189,7 @@ def test_errors_are_explained(runner, args, code, says):
 
 
 def test_python_api_takes_pytrees_nests_and_ranks():
-    from vmapx.jaxpr import jaxpr
+    from vmapx._jaxpr.analysis import jaxpr
 
     r = jaxpr(fx.affine, {"W": (3, 5), "b": (3,)}, (4, 5), in_axes=({"W": None, "b": None}, 0),
               cost=False)

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from vmapx.jaxpr import jaxpr
+from vmapx._jaxpr.analysis import jaxpr
 
 W = np.ones((3, 5), np.float32)
 

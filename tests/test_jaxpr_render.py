@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 from rich.console import Console
 
-from vmapx.jaxpr import jaxpr
-from vmapx.render_jaxpr import render_jaxpr
+from vmapx._jaxpr.analysis import jaxpr
+from vmapx._render.jaxpr import render_jaxpr
 
 W = np.ones((3, 5), np.float32)
 
@@ -62,7 +62,7 @@ def test_warnings_panel():
 
 
 def test_unavailable_cost_is_said(monkeypatch):
-    from vmapx import jaxpr_cost
+    from vmapx._jaxpr import cost as jaxpr_cost
 
     monkeypatch.setattr(jaxpr_cost, "normalise", lambda raw: None)
     monkeypatch.setattr(jaxpr_cost, "memory", lambda compiled: None)

@@ -8,7 +8,7 @@ import numpy as np
 from rich.console import Console
 
 import vmapx
-from vmapx.render import BATCH_STYLE, render_shape, shape_text, to_text
+from vmapx._render.shape import BATCH_STYLE, render_shape, shape_text, to_text
 
 
 def render(report, width):

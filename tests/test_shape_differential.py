@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import vmapx
 from tests.fixtures import user_funcs
-from vmapx.inputs import letters
-from vmapx.spec import DTYPES, short_dtype
+from vmapx._problem.binding import letters
+from vmapx._text.specs import DTYPES, short_dtype
 
 
 def _arrays(report, seed=0):

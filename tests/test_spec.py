@@ -3,7 +3,7 @@
 import pytest
 
 from vmapx.errors import SpecError
-from vmapx.spec import ShapeSpec, format_shape, parse_axes, parse_shape, parse_static
+from vmapx._text.specs import ShapeSpec, format_shape, parse_axes, parse_shape, parse_static
 
 
 @pytest.mark.parametrize("text, shape, dtype", [

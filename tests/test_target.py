@@ -3,7 +3,7 @@
 import pytest
 
 from vmapx.errors import TargetError
-from vmapx.target import resolve
+from vmapx._text.target import resolve
 
 
 @pytest.mark.parametrize("spec", ["jnp.add", "jax.numpy.add", "lax.add", "jax.lax.add",

@@ -14,7 +14,7 @@ __all__ = ["shape", "VmapxError", "SpecError", "TargetError", "UsageError", "Vma
 def __getattr__(name: str):
     # Lazy: `import vmapx` (and `vmapx --help`) must not import jax.
     if name == "shape":
-        from vmapx.shapes import shape
+        from vmapx._analysis.shape import shape
 
         return shape
     raise AttributeError(f"module 'vmapx' has no attribute {name!r}")

@@ -143,7 +143,7 @@ def examples_dir() -> Path:
 
 
 def _cases(function, extra, batch, axes, static, arg, manual) -> tuple[list, list[str]]:
-    from vmapx import bench as core
+    from vmapx._bench import analysis as core
 
     in_axes, out_axes, ranks = axes
     batches = parse_batches(batch) if batch is not None else None
@@ -160,11 +160,11 @@ def _cases(function, extra, batch, axes, static, arg, manual) -> tuple[list, lis
         return core.suite(examples_dir()), []
     req = build_request(function, given, in_axes, out_axes, batches[0] if batches else None,
                         None, static, ranks)
-    from vmapx.nested import needs_nest
+    from vmapx._analysis.nested import needs_nest
 
     if needs_nest(req.given, req.levels_in, req.levels_out, req.ranks, req.fn) or \
             req.levels_out != [0]:
-        from vmapx.bench_nest import nest_cases
+        from vmapx._bench.nest import nest_cases
 
         decl = req.declared.manual if req.declared is not None else None
         if not given and req.batch is not None and batches is None:  # declared per-example
@@ -185,7 +185,7 @@ def _cases(function, extra, batch, axes, static, arg, manual) -> tuple[list, lis
 
 
 def _manual(spec: str, req) -> Any:
-    from vmapx.target import resolve
+    from vmapx._text.target import resolve
 
     module = req.target.module if req.target is not None else None
     if module is not None and ":" not in spec and "." not in spec and hasattr(module, spec):
@@ -216,9 +216,9 @@ def _run(extra, function, batch, in_axes, static, arg, manual, variants, backend
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn)
 
-    from vmapx import bench as core
-    from vmapx import bench_export as export
-    from vmapx.bench_stats import Settings
+    from vmapx._bench import analysis as core
+    from vmapx._bench import export as export
+    from vmapx._bench.stats import Settings
 
     chosen = parse_variants(variants)
     if fail_above is not None and compare is None:
@@ -250,7 +250,7 @@ def _run(extra, function, batch, in_axes, static, arg, manual, variants, backend
                                for c in changes]
         print_json(data)
     else:
-        from vmapx.render_bench import render_bench, render_compare
+        from vmapx._render.bench import render_bench, render_compare
 
         out = Console()
         out.print(render_bench(report))
@@ -261,7 +261,7 @@ def _run(extra, function, batch, in_axes, static, arg, manual, variants, backend
         if path is not None:
             export.write(path, export.EXPORTERS[kind](report), f"--export-{kind}")
     if plot is not None:
-        from vmapx.bench_plot import to_svg
+        from vmapx._render.plot import to_svg
 
         export.write(plot, to_svg(report), "--plot")
     if report.interrupted:

@@ -11,8 +11,8 @@ from typing import Any, Callable, NoReturn
 import typer
 
 from vmapx.errors import SpecError, VmapxError
-from vmapx.pytree_spec import parse_tree_spec
-from vmapx.spec import ShapeSpec
+from vmapx._text.trees import parse_tree_spec
+from vmapx._text.specs import ShapeSpec
 
 # Options that let a command take `--NAME SHAPE` for each of the function's own arguments.
 DYNAMIC = {"allow_extra_args": True, "ignore_unknown_options": True}

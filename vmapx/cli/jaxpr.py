@@ -32,7 +32,7 @@ def _writable(path: str | None, flag: str) -> None:
 def _manual(spec: str | None, req: Any) -> tuple[Any, str | None]:
     """The hand-batched twin: --manual SPEC (a bare name looks in the function's module), or
     the one the module declares."""
-    from vmapx.target import resolve
+    from vmapx._text.target import resolve
 
     module = getattr(req.target, "module", None)
     if spec is None:
@@ -143,7 +143,7 @@ def jaxpr(
     """
 
     def body() -> int:
-        from vmapx.jaxpr import analyze
+        from vmapx._jaxpr.analysis import analyze
 
         if stage not in STAGES:
             raise UsageError(f"unknown --stage {stage!r}", f"use one of {', '.join(STAGES)}")
@@ -165,7 +165,7 @@ def jaxpr(
             print_json(report.to_json())
             if not (svg or html):
                 return 0  # Rich is not even imported
-        from vmapx.render_jaxpr import render_jaxpr
+        from vmapx._render.jaxpr import render_jaxpr
 
         view = render_jaxpr(report)
         if not json:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from vmapx.errors import UsageError
-from vmapx.spec import ShapeSpec, parse_static
+from vmapx._text.specs import ShapeSpec, parse_static
 
 Function = Annotated[str, typer.Argument(
     show_default=False,
@@ -76,9 +76,9 @@ def build_request(function: str, given: dict[str, Any], in_axes: str | list[str]
     `in_axes`/`out_axes` may be lists (a repeated option: one per nested vmap, outermost first);
     entries may be JSON pytree prefixes.
     """
-    from vmapx.declared import declared as find_declared
-    from vmapx.pytree_spec import parse_level_axes, parse_ranks
-    from vmapx.target import resolve
+    from vmapx._text.declared import declared as find_declared
+    from vmapx._text.trees import parse_level_axes, parse_ranks
+    from vmapx._text.target import resolve
 
     texts_in = [in_axes] if isinstance(in_axes, str) else list(in_axes or [])
     texts_out = [out_axes] if isinstance(out_axes, str) else list(out_axes or ["0"])

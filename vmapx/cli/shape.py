@@ -54,7 +54,7 @@ def shape(
     """
 
     def body() -> int:
-        from vmapx.shapes import analyze
+        from vmapx._analysis.shape import analyze
 
         req = build_request(function, named_args(ctx.args, arg or []), in_axes, out_axes,
                             batch, axis_size, static, ranks)
@@ -69,7 +69,7 @@ def shape(
         else:
             from rich.console import Console
 
-            from vmapx.render import render_shape
+            from vmapx._render.shape import render_shape
 
             Console().print(render_shape(report, show_jax_message=debug))
         return 0 if report.ok else 1

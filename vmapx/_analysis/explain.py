@@ -1,0 +1,98 @@
+"""Turn an exception JAX raised while tracing into a `VmapFailure` in the user's terms.
+
+JAX's messages are recognised by exception class (the public `jax.errors`) and by stable
+prefixes, never by exact text; JAX's own message is kept as `jax_message`.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from vmapx.errors import VmapFailure
+from vmapx._text.specs import format_shape
+from vmapx._text.target import is_user_frame, user_location
+
+# Stable prefixes of JAX messages that mean "a traced value was needed as a concrete one".
+_DATA_DEPENDENT_PREFIXES = (
+    "Shapes must be 1D sequences of concrete values",
+    "Non-hashable static arguments",
+    "Array boolean indices must be concrete",
+    "Abstract tracer value encountered",
+)
+_FIXES = {
+    "control_flow": "Python `if`/`while` on a traced value: use jnp.where(cond, a, b) or "
+                    "lax.cond for branches, lax.while_loop/fori_loop for loops, or pass the "
+                    "value with --static NAME=VALUE if it is the same for every example",
+    "shape": "the value decides a shape, and every example must have the same shapes under "
+             "vmap: pass it with --static NAME=VALUE (the same for every example), or use a "
+             "fixed size (jnp.nonzero(..., size=N), a mask with jnp.where instead of slicing)",
+    "index": "boolean-mask indexing gives a data-dependent shape: use jnp.where(mask, x, 0) "
+             "or the size= argument (jnp.nonzero(mask, size=N))",
+}
+
+
+def first_line(text: str, limit: int = 160) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _raised_by_user(exc: BaseException) -> bool:
+    """True when the exception was raised by the user's own code, not inside JAX."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and is_user_frame(frames[-1].filename)
+
+
+def _data_dependent_kind(exc: BaseException) -> str | None:
+    import jax
+
+    text = str(exc)
+    if isinstance(exc, getattr(jax.errors, "NonConcreteBooleanIndexError", ())) or \
+            text.startswith("Array boolean indices must be concrete"):
+        return "index"
+    if isinstance(exc, getattr(jax.errors, "TracerIntegerConversionError", ())) or \
+            text.startswith("Shapes must be 1D sequences of concrete values"):
+        return "shape"
+    if isinstance(exc, jax.errors.ConcretizationTypeError) or \
+            text.startswith(_DATA_DEPENDENT_PREFIXES):
+        return "control_flow"
+    return None
+
+
+def classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[str, tuple, str]]
+             ) -> VmapFailure:
+    """Explain `exc`, raised tracing `fn_name` on its per-example inputs (`stage="example"`) or
+    under vmap (`stage="vmap"`). `examples` is (name, per-example shape, dtype) per argument."""
+    jax_message = f"{type(exc).__name__}: {exc}"
+    where = user_location(exc)
+    at = f" (at {where})" if where else ""
+    given = ", ".join(f"{n}: {format_shape(s, d)}" for n, s, d in examples)
+    dd = _data_dependent_kind(exc)
+    if dd is not None:
+        what = {"control_flow": "uses a traced value as a Python bool or number",
+                "shape": "makes a shape from a traced value (a data-dependent shape)",
+                "index": "indexes with a boolean mask (a data-dependent shape)"}[dd]
+        return VmapFailure("data_dependent", f"{fn_name} {what}{at}", _FIXES[dd],
+                           jax_message=jax_message, short=f"data-dependent ({dd.replace('_', ' ')})")
+    text = str(exc)
+    if _raised_by_user(exc):
+        return VmapFailure("other", f"{fn_name} raised {type(exc).__name__}: {first_line(text)}"
+                           f"{at}", "this is your function's own error, raised on the "
+                           f"per-example inputs ({given}); run with --debug for the traceback",
+                           jax_message=jax_message, short=f"raised {type(exc).__name__}")
+    if stage == "example" and isinstance(exc, (TypeError, ValueError, IndexError)):
+        return VmapFailure(
+            "example_shape",
+            f"{fn_name} cannot take the per-example shapes it is given ({given}): "
+            f"{first_line(text)}{at}",
+            "map a different axis so each example has the shape the function expects (see the "
+            "suggestions), or fix the shapes",
+            jax_message=jax_message, short="per-example shapes rejected")
+    if text.startswith("vmap has mapped output but out_axes is None"):
+        return VmapFailure(
+            "other", f"an output of {fn_name} depends on a mapped input, so out_axes None "
+            "(unmapped) cannot hold it", "give that output an integer out_axes, e.g. --out-axes 0",
+            jax_message=jax_message, short="mapped output with out_axes None")
+    return VmapFailure("other", f"vmap of {fn_name} raised {type(exc).__name__}: "
+                       f"{first_line(text)}{at}",
+                       "run with --debug to see JAX's full message and traceback",
+                       jax_message=jax_message, short=f"{type(exc).__name__}: {first_line(text, 40)}")

@@ -1,0 +1,167 @@
+"""What differs between two jaxprs: primitive counts, alignment, a verdict, batch-axis tracking.
+
+Equations are compared after inlining call wrappers (`compat.flat_eqns`): a nested `jit` or
+`custom_jvp_call` is packaging, not computation, so `jnp.einsum` (a jit in some JAX versions)
+compares equal to the `dot_general` that vmap emits. Control flow stays one equation each.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from vmapx._analysis import _compat as compat
+
+ARROW = " → "
+_VERDICT_SHOWN = 10  # primitives listed in a verdict before it abbreviates
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One equation of a flattened jaxpr: its primitive, output types and batch axes."""
+
+    index: int
+    primitive: str
+    outputs: list[tuple[str, tuple[int, ...]]]  # (short dtype, shape) per output
+    axes: list[int | None] | None = None          # batch axis per output; None if not tracked
+
+
+@dataclass(frozen=True)
+class AlignRow:
+    """One row of an alignment: both sides (matched), or one side only."""
+
+    vmap: int | None
+    other: int | None
+    primitive: str
+    matched: bool
+
+
+def primitive_counts(closed: Any) -> dict[str, int]:
+    """How many times each primitive occurs, through every sub-jaxpr, call wrappers excluded."""
+    return dict(Counter(compat.name(e) for e in compat.walk(closed)))
+
+
+def equations(closed: Any, axes: list[list[int | None]] | None = None) -> list[Equation]:
+    from vmapx._text.specs import short_dtype
+
+    flat = compat.flat_eqns(closed)
+    return [Equation(i, compat.name(e), [(short_dtype(d), s) for d, s in compat.out_shapes(e)],
+                     axes[i] if axes is not None else None) for i, e in enumerate(flat)]
+
+
+def batch_axes(at_b: Any, at_b1: Any) -> list[list[int | None]] | None:
+    """Per flattened equation, the axis of each output whose size changes between two traces at
+    batch sizes B and B+1: that is the batch axis (None where no axis changes).
+
+    Returns None when the two traces do not line up equation for equation.
+    """
+    a, b = compat.flat_eqns(at_b), compat.flat_eqns(at_b1)
+    if len(a) != len(b) or any(compat.name(x) != compat.name(y) for x, y in zip(a, b)):
+        return None
+    return [[_changed_axis(s1, s2) for (_, s1), (_, s2) in
+             zip(compat.out_shapes(x), compat.out_shapes(y))] for x, y in zip(a, b)]
+
+
+def _changed_axis(s1: tuple[int, ...], s2: tuple[int, ...]) -> int | None:
+    if len(s1) != len(s2):
+        return None
+    changed = [i for i, (p, q) in enumerate(zip(s1, s2)) if p != q]
+    return changed[0] if changed else None
+
+
+def changes_with_batch(x: Any, y: Any) -> bool:
+    """True when any equation inside these two same-structure jaxprs changes shape with B."""
+    ex, ey = compat.eqns(x), compat.eqns(y)
+    if len(ex) != len(ey):
+        return True
+    for p, q in zip(ex, ey):
+        if compat.out_shapes(p) != compat.out_shapes(q):
+            return True
+        if any(changes_with_batch(s, t) for s, t in zip(compat.sub_jaxprs(p),
+                                                        compat.sub_jaxprs(q))):
+            return True
+    return False
+
+
+def align(vmap: list[Equation], other: list[Equation]) -> list[AlignRow]:
+    """Match equations by primitive, in order: a longest common subsequence (Myers' diff, fast
+    when the two differ by a few equations); between matches, vmap's unmatched rows first."""
+    a = [e.primitive for e in vmap]
+    b = [e.primitive for e in other]
+    rows: list[AlignRow] = []
+    i = j = 0
+    for x, y in _matches(a, b) + [(len(a), len(b))]:
+        rows += [AlignRow(k, None, a[k], False) for k in range(i, x)]
+        rows += [AlignRow(None, k, b[k], False) for k in range(j, y)]
+        if x < len(a):
+            rows.append(AlignRow(x, y, a[x], True))
+        i, j = x + 1, y + 1
+    return rows
+
+
+def _matches(a: list[str], b: list[str], max_edits: int = 2000) -> list[tuple[int, int]]:
+    """Index pairs of a shortest edit script's matches (Myers 1986, O((N+M)·D)); difflib past
+    `max_edits` differences, where the quadratic cost would show."""
+    n, m = len(a), len(b)
+    size = n + m
+    v = [0] * (2 * size + 2)
+    trace = []
+    for d in range(min(size, max_edits) + 1):
+        trace.append(v[:])
+        for k in range(-d, d + 1, 2):
+            x = v[k + 1] if k == -d or (k != d and v[k - 1] < v[k + 1]) else v[k - 1] + 1
+            y = x - k
+            while x < n and y < m and a[x] == b[y]:
+                x, y = x + 1, y + 1
+            v[k] = x
+            if x >= n and y >= m:
+                return _backtrack(trace, n, m)
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return [(blk.a + t, blk.b + t) for blk in matcher.get_matching_blocks() for t in range(blk.size)]
+
+
+def _backtrack(trace: list[list[int]], x: int, y: int) -> list[tuple[int, int]]:
+    pairs = []
+    for d in range(len(trace) - 1, -1, -1):
+        v, k = trace[d], x - y
+        prev_k = k + 1 if k == -d or (k != d and v[k - 1] < v[k + 1]) else k - 1
+        prev_x = v[prev_k]
+        prev_y = prev_x - prev_k
+        while x > prev_x and y > prev_y:
+            x, y = x - 1, y - 1
+            pairs.append((x, y))
+        if d > 0:
+            x, y = prev_x, prev_y
+    return pairs[::-1]
+
+
+def _chain(names: list[str]) -> str:
+    if len(names) <= _VERDICT_SHOWN:
+        return ARROW.join(names)
+    return ARROW.join(names[:6]) + ARROW + "…" + ARROW + ARROW.join(names[-3:])
+
+
+def _tally(names: list[str]) -> str:
+    return ", ".join(f"{n} ×{c}" if c > 1 else n for n, c in Counter(names).most_common())
+
+
+def verdict(rows: list[AlignRow], vmap_label: str, other_label: str) -> str:
+    """One line: the same primitives in the same order, or what each side has that the other
+    lacks."""
+    matched = [r.primitive for r in rows if r.matched]
+    only_v = [r.primitive for r in rows if r.vmap is not None and not r.matched]
+    only_o = [r.primitive for r in rows if r.other is not None and not r.matched]
+    n = len(matched)
+    if not only_v and not only_o:
+        return f"same {n} primitive{'s' * (n != 1)} in the same order: {_chain(matched)}"
+    if Counter(only_v) == Counter(only_o):
+        total = n + len(only_v)
+        return f"same {total} primitives, in a different order ({n} line up in order)"
+    parts = [f"{n} primitive{'s' * (n != 1)} line{'s' * (n == 1)} up in order"]
+    if only_v:
+        parts.append(f"only in {vmap_label}: {_tally(only_v)}")
+    if only_o:
+        parts.append(f"only in {other_label}: {_tally(only_o)}")
+    return "differ: " + "; ".join(parts)

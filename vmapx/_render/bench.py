@@ -1,0 +1,252 @@
+"""Rich renderables for a `BenchReport`: header, a table per function, a chart per sweep.
+
+Computes nothing the report does not hold (the chart only places its numbers on a grid).
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+from vmapx._bench.analysis import BenchReport, VariantResult
+from vmapx._bench.export import Change
+
+_DASH = "—"
+MARKERS = {"loop": ("●", "red"), "loop-jit": ("○", "magenta"), "vmap": ("▲", "yellow"),
+           "jit-vmap": ("■", "green"), "lax-map": ("◆", "cyan"), "manual": ("▼", "blue"),
+           "jit-manual": ("★", "bright_green")}
+
+
+def fmt_time(seconds: float | None) -> str:
+    """`1.78 ms`, `111 µs`, `52.3 ns`: three significant digits in the closest unit."""
+    if seconds is None:
+        return _DASH
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
+        if seconds >= scale or unit == "ns":
+            v = seconds / scale
+            return f"{v:.3g} {unit}" if v < 1000 else f"{v:.0f} {unit}"
+    return _DASH
+
+
+def _header(report: BenchReport) -> Group:
+    t = Text("vmapx bench", style="bold")
+    t.append(f" · {report.backend} · device {report.device} ({report.device_kind}) · "
+             f"JAX {report.jax_version} · x64 {'on' if report.x64 else 'off'}")
+    if report.cpu_async_dispatch is not None:
+        t.append(f" · CPU dispatch {'async' if report.cpu_async_dispatch else 'sync'}")
+    s = report.settings
+    how = Text(f"time per call: median ± IQR over ≥{s.get('runs')} samples and "
+               f"≥{s.get('min_time_s')} s per variant, each sample ≥{fmt_time(s.get('sample_time_s'))}"
+               " of repeated calls, outputs blocked; compile = lower + compile, apart; "
+               "speedup = loop median / median", style="dim")
+    return Group(t, how)
+
+
+def _tight(seconds: float | None) -> str:
+    """`468µs`: fmt_time without the space, for narrow table cells."""
+    return fmt_time(seconds).replace(" ", "")
+
+
+def _speedup(r: VariantResult) -> Text:
+    if r.speedup_vs_loop is None:
+        return Text(_DASH)
+    v = r.speedup_vs_loop
+    text = f"{v:.2f}×" if v < 10 else f"{v:.3g}×" if v < 1000 else f"{v:.0f}×"
+    if r.variant == "loop":
+        return Text(text, style="dim")
+    return Text(text, style="bold green" if v >= 1.5 else "red" if v < 0.9 else "")
+
+
+def _median(r: VariantResult) -> Text:
+    if r.status == "mismatch":
+        return Text("✗ values differ", style="bold red")
+    if r.status == "error":
+        return Text("✗ failed", style="bold red")
+    if r.status == "skipped":
+        return Text("– skipped", style="dim")
+    return Text(f"{_tight(r.median_s)} ± {_tight(r.iqr_s)}")
+
+
+def _table(report: BenchReport, function: str) -> Group:
+    rows = [r for r in report.results if r.function == function]
+    sweep = len(report.batch_sizes(function)) > 1
+    title = Text(function, style="bold cyan")
+    if not sweep and rows:
+        title.append(f" · batch {_batch(rows[0])} · {rows[0].inputs}", style="bold")
+    elif rows:
+        title.append(" · batch " + ", ".join(map(str, report.batch_sizes(function))),
+                     style="bold")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    cols = (["batch"] if sweep else []) + ["variant", "compile", "median ± IQR", "min",
+                                           "samples", "speedup"]
+    for col in cols:
+        table.add_column(col, no_wrap=True,
+                         justify="left" if col in ("variant", "median ± IQR") else "right")
+    last_batch = None
+    for r in rows:
+        marker, colour = MARKERS.get(r.variant, ("·", ""))
+        name = Text(f"{marker} ", style=colour).append(r.variant)
+        cells = [name, _tight(r.compile_s), _median(r), _tight(r.min_s),
+                 str(r.samples) if r.samples else _DASH, _speedup(r)]
+        if sweep:
+            cells.insert(0, str(r.batch_size) if r.batch_size != last_batch else "")
+            if r.batch_size != last_batch and last_batch is not None:
+                table.add_section()
+            last_batch = r.batch_size
+        table.add_row(*cells)
+    parts: list = [table]
+    skipped: dict[str, list[str]] = {}  # one line per reason, naming every variant it skips
+    for r in rows:
+        if r.detail and r.status == "skipped":
+            names = skipped.setdefault(r.detail, [])
+            if r.variant not in names:
+                names.append(r.variant)
+    for detail, names in skipped.items():
+        parts.append(Text(f"– {', '.join(names)} skipped: {detail}", style="dim"))
+    failures: dict[str, list[str]] = {}  # one line per failure, naming every variant it hit
+    for r in rows:
+        where = f"{r.variant}" + (f" (batch {r.batch_size})" if sweep else "")
+        if r.status != "skipped" and r.detail:
+            failures.setdefault(r.detail, []).append(where)
+    for detail, wheres in failures.items():
+        parts.append(Text(f"✗ {', '.join(wheres)}: {detail}", style="red"))
+    if any(r.status == "error" for r in rows):
+        parts.append(Text.assemble(("hint: ", "bold green"), (
+            "`vmapx shape` with the same arguments explains a failing function in your "
+            "argument names; --debug shows the traceback")))
+    for r in rows:
+        where = f"{r.variant}" + (f" (batch {r.batch_size})" if sweep else "")
+        for w in r.warnings:
+            parts.append(Text(f"! {where}: {w}", style="yellow"))
+    if sweep and any(r.median_s for r in rows):
+        parts.append(SweepChart(rows))
+    return Group(*parts)
+
+
+def _batch(r: VariantResult) -> str:
+    """`64`, or `4×3 = 12` for a nest of vmaps (each level's size, outermost first)."""
+    if len(r.batch_shape) > 1:
+        return "×".join(map(str, r.batch_shape)) + f" = {r.batch_size}"
+    return str(r.batch_size)
+
+
+class SweepChart:
+    """Time per call (log) against batch size (log), one marker and colour per variant."""
+
+    HEIGHT = 12
+
+    def __init__(self, rows: list[VariantResult]):
+        self.series: dict[str, list[tuple[int, float]]] = {}
+        for r in rows:
+            if r.median_s:
+                self.series.setdefault(r.variant, []).append((r.batch_size, r.median_s))
+        self.batches = sorted({b for pts in self.series.values() for b, _ in pts})
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        times = [t for pts in self.series.values() for _, t in pts]
+        lo, hi = math.log10(min(times)), math.log10(max(times))
+        if hi - lo < 1e-9:
+            lo, hi = lo - 0.5, hi + 0.5
+        label_w = 9
+        width = max(20, min(options.max_width - label_w - 2, 100))
+        h = self.HEIGHT
+        b_lo, b_hi = math.log(self.batches[0]), math.log(self.batches[-1])
+
+        def col(b: int) -> int:
+            return round((math.log(b) - b_lo) / ((b_hi - b_lo) or 1) * (width - 1))
+
+        def row(t: float) -> float:
+            return (hi - math.log10(t)) / (hi - lo) * (h - 1)
+
+        grid: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(h)]
+        for variant, pts in self.series.items():
+            mark, colour = MARKERS.get(variant, ("·", ""))
+            pts = sorted(pts)
+            for (b0, t0), (b1, t1) in zip(pts, pts[1:]):
+                c0, c1 = col(b0), col(b1)
+                for c in range(c0 + 1, c1):
+                    frac = (c - c0) / (c1 - c0)
+                    r = round(row(t0) + (row(t1) - row(t0)) * frac)
+                    if grid[r][c] is None:
+                        grid[r][c] = ("·", colour)
+            for b, t in pts:
+                grid[round(row(t))][col(b)] = (mark, colour)
+        yield Text("time per call against batch size (both log scales)", style="bold")
+        for i, line in enumerate(grid):
+            label = ""
+            if i in (0, h // 2, h - 1):
+                label = _short_time(10 ** (hi - (hi - lo) * i / (h - 1)))
+            text = Text(f"{label:>{label_w}} ┤", style="dim")
+            for cell in line:
+                text.append(cell[0] if cell else " ", style=cell[1] if cell else None)
+            yield text
+        yield Text(" " * label_w + " └" + "─" * width, style="dim")
+        axis = [" "] * width
+        for b in self.batches:
+            s = str(b)
+            start = min(max(col(b) - len(s) // 2, 0), width - len(s))
+            axis[start:start + len(s)] = list(s)
+        yield Text(" " * (label_w + 2) + "".join(axis).rstrip(), style="dim")
+        yield Text(" " * (label_w + 2) + "batch size", style="dim")
+        line, used = Text(" " * (label_w + 2)), label_w + 2
+        for variant in self.series:  # the legend, wrapped between entries only
+            mark, colour = MARKERS.get(variant, ("·", ""))
+            if used + len(variant) + 4 > options.max_width and used > label_w + 2:
+                yield line
+                line, used = Text(" " * (label_w + 2)), label_w + 2
+            line.append(f"{mark} ", style=colour).append(f"{variant}  ")
+            used += len(variant) + 4
+        yield line
+
+
+def _short_time(seconds: float) -> str:
+    return fmt_time(seconds).replace(" ", "")
+
+
+def render_bench(report: BenchReport) -> Group:
+    """The whole `vmapx bench` view: header, a table (and chart) per function, notes."""
+    parts: list = [_header(report)]
+    for function in report.functions:
+        parts += [Text(""), _table(report, function)]
+    for note in report.notes:
+        parts.append(Text(f"note: {note}", style="yellow"))
+    n = sum(r.median_s is not None for r in report.results)
+    done = Text(f"{n} variant{'s' * (n != 1)} measured in {report.wall_s or 0:.1f} s",
+                style="dim")
+    if report.interrupted:
+        done = Text(f"interrupted (Ctrl-C): showing the {n} variant{'s' * (n != 1)} measured "
+                    f"before it, in {report.wall_s or 0:.1f} s", style="bold yellow")
+    parts += [Text(""), done]
+    return Group(*parts)
+
+
+def render_compare(changes: list[Change], baseline: str, fail_above: float | None) -> Group:
+    """The change of each median against the baseline export."""
+    table = Table(title=Text(f"change against {baseline}", style="bold"), title_justify="left")
+    for col in ("function", "batch", "variant", "baseline", "now", "change"):
+        table.add_column(col, no_wrap=True, justify="right" if col in ("batch", "baseline",
+                                                                       "now", "change")
+                         else "left")
+    worse = 0
+    for c in changes:
+        pct = c.change_pct
+        if pct is None:
+            cell = Text("new" if c.baseline_s is None else "gone" if c.current_s is None
+                        else _DASH, style="dim")
+        else:
+            slow = fail_above is not None and pct > fail_above
+            worse += slow
+            cell = Text(f"{pct:+.1f}%", style="bold red" if slow else "red" if pct > 5
+                        else "green" if pct < -5 else "")
+        table.add_row(c.function, str(c.batch_size), c.variant, fmt_time(c.baseline_s),
+                      fmt_time(c.current_s), cell)
+    parts: list = [table]
+    if fail_above is not None:
+        parts.append(Text(f"{worse} got slower by more than {fail_above:g}%", style="bold red")
+                     if worse else Text(f"none got slower by more than {fail_above:g}%",
+                                        style="green"))
+    return Group(*parts)

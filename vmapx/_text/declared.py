@@ -1,0 +1,43 @@
+"""Read the per-example inputs a module declares in `VMAPX_EXAMPLES` (see examples/README.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from vmapx.errors import TargetError
+from vmapx._text.specs import ShapeSpec, parse_shape
+
+ATTRIBUTE = "VMAPX_EXAMPLES"
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One function's declared inputs: per-example shapes, batch size, in_axes, twin, statics."""
+
+    inputs: dict[str, ShapeSpec]
+    batch: int | None = None
+    in_axes: Any = None
+    manual: str | None = None
+    static: dict[str, Any] = field(default_factory=dict)
+
+
+def declared(module: ModuleType | None, attr: str) -> Declared | None:
+    """The declaration for `module.attr`, or None when the module declares none."""
+    table = getattr(module, ATTRIBUTE, None) if module is not None else None
+    if not isinstance(table, dict) or attr not in table:
+        return None
+    entry = table[attr]
+    where = f"{module.__name__}.{ATTRIBUTE}[{attr!r}]"
+    if not isinstance(entry, dict) or not isinstance(entry.get("inputs"), dict):
+        raise TargetError(f"{where} must be a dict with an 'inputs' dict",
+                          "see examples/README.md for the format")
+    try:
+        inputs = {name: parse_shape(spec) for name, spec in entry["inputs"].items()}
+    except Exception as exc:
+        raise TargetError(f"{where}: bad shape spec: {exc}", "see examples/README.md") from None
+    in_axes = entry.get("in_axes")
+    return Declared(inputs, entry.get("batch"),
+                    tuple(in_axes) if isinstance(in_axes, list) else in_axes,
+                    entry.get("manual"), dict(entry.get("static") or {}))
