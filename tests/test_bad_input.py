@@ -108,11 +108,12 @@ ROWS = [
                                                        "give one"]),
     ("shape jnp.add --a 2,3 --in-axes 0 --in-axes 1 --out-axes 0 --out-axes 0 --out-axes 1", 2,
      ["2 --in-axes levels but 3 --out-axes", "once per level"]),
-    ("shape jnp.add --a 2,3 --b 2,3 --explore --in-axes 0 --in-axes 0", 2,
-     ["--explore works with one plain vmap only", "drop --explore"]),
-    (f"shape {NEST}:affine --params {PARAMS} --x 4,5 --batch 4", 2,
-     ["--batch works with one plain vmap", "full (batched) shapes"]),
-    ("shape jnp.add --a 2,3 --in-axes 0 --in-axes 1", 2, ["no shape for b", "--b 3"]),
+    ("shape jnp.add --a 2,3 --b 2,3 --in-axes 0 --in-axes 0 --batch 4", 2,
+     ["--batch gives one vmap's batch size", "full (batched) shapes"]),
+    (f"shape {NEST}:affine --params {PARAMS} --x 4,5 --ranks 1,1 --batch 4", 2,
+     ["--batch gives one vmap's batch size", "full (batched) shapes"]),
+    ("shape jnp.add --a 2,3 --in-axes 0 --in-axes 1", 1,
+     ["in_axis 1 for a at level 1 is out of range", "levels outside it"]),
     ("shape jnp.add --a 2,3 --json --in-axes 0,foo", 2, ["cannot read in_axes entry 'foo'"]),
     (f"shape {UF}:two_outputs --x 4,3 --y 4,3 --out-axes {{}}", 1,
      ["out_axes specification must be a tree prefix", "--debug"]),
@@ -245,23 +246,8 @@ def test_a_shape_and_a_static_for_one_argument_is_refused():
     import vmapx
     from vmapx.errors import UsageError
 
-    with pytest.raises(UsageError, match="both a shape and --static"):
+    with pytest.raises(UsageError, match="both a shape and a static value"):
         vmapx.shape(jnp.sum, (4, 3), static={"a": 1})
-
-
-def test_one_vmap_paths_refuse_pytrees_instead_of_crashing():
-    import jax.numpy as jnp
-
-    from vmapx._problem import binding as inputs
-    from vmapx.errors import UsageError
-    from vmapx._analysis.shape import enable_x64_if_needed
-    from vmapx._text.specs import ShapeSpec
-
-    assert enable_x64_if_needed({"a": {"w": ShapeSpec((2,), "float64")}}) == []
-    with pytest.raises(UsageError, match="is a pytree"):
-        inputs.plan(jnp.add, {"a": {"w": ShapeSpec((2,))}}, 0, {}, None, "jnp.add")
-    with pytest.raises(UsageError, match="pytree prefix"):
-        inputs.plan(jnp.add, {"a": ShapeSpec((2,))}, ({"w": 0}, 0), {}, None, "jnp.add")
 
 
 def test_function_spec_messages():

@@ -13,23 +13,12 @@ from rich.table import Table
 from rich.text import Text
 
 from vmapx._bench.analysis import BenchReport, VariantResult
+from vmapx._render.common import DASH, fmt_time, tight_time
 from vmapx._bench.export import Change
 
-_DASH = "—"
 MARKERS = {"loop": ("●", "red"), "loop-jit": ("○", "magenta"), "vmap": ("▲", "yellow"),
            "jit-vmap": ("■", "green"), "lax-map": ("◆", "cyan"), "manual": ("▼", "blue"),
            "jit-manual": ("★", "bright_green")}
-
-
-def fmt_time(seconds: float | None) -> str:
-    """`1.78 ms`, `111 µs`, `52.3 ns`: three significant digits in the closest unit."""
-    if seconds is None:
-        return _DASH
-    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
-        if seconds >= scale or unit == "ns":
-            v = seconds / scale
-            return f"{v:.3g} {unit}" if v < 1000 else f"{v:.0f} {unit}"
-    return _DASH
 
 
 def _header(report: BenchReport) -> Group:
@@ -46,14 +35,9 @@ def _header(report: BenchReport) -> Group:
     return Group(t, how)
 
 
-def _tight(seconds: float | None) -> str:
-    """`468µs`: fmt_time without the space, for narrow table cells."""
-    return fmt_time(seconds).replace(" ", "")
-
-
 def _speedup(r: VariantResult) -> Text:
     if r.speedup_vs_loop is None:
-        return Text(_DASH)
+        return Text(DASH)
     v = r.speedup_vs_loop
     text = f"{v:.2f}×" if v < 10 else f"{v:.3g}×" if v < 1000 else f"{v:.0f}×"
     if r.variant == "loop":
@@ -68,7 +52,7 @@ def _median(r: VariantResult) -> Text:
         return Text("✗ failed", style="bold red")
     if r.status == "skipped":
         return Text("– skipped", style="dim")
-    return Text(f"{_tight(r.median_s)} ± {_tight(r.iqr_s)}")
+    return Text(f"{tight_time(r.median_s)} ± {tight_time(r.iqr_s)}")
 
 
 def _table(report: BenchReport, function: str) -> Group:
@@ -90,8 +74,8 @@ def _table(report: BenchReport, function: str) -> Group:
     for r in rows:
         marker, colour = MARKERS.get(r.variant, ("·", ""))
         name = Text(f"{marker} ", style=colour).append(r.variant)
-        cells = [name, _tight(r.compile_s), _median(r), _tight(r.min_s),
-                 str(r.samples) if r.samples else _DASH, _speedup(r)]
+        cells = [name, tight_time(r.compile_s), _median(r), tight_time(r.min_s),
+                 str(r.samples) if r.samples else DASH, _speedup(r)]
         if sweep:
             cells.insert(0, str(r.batch_size) if r.batch_size != last_batch else "")
             if r.batch_size != last_batch and last_batch is not None:
@@ -179,7 +163,7 @@ class SweepChart:
         for i, line in enumerate(grid):
             label = ""
             if i in (0, h // 2, h - 1):
-                label = _short_time(10 ** (hi - (hi - lo) * i / (h - 1)))
+                label = tight_time(10 ** (hi - (hi - lo) * i / (h - 1)))
             text = Text(f"{label:>{label_w}} ┤", style="dim")
             for cell in line:
                 text.append(cell[0] if cell else " ", style=cell[1] if cell else None)
@@ -201,10 +185,6 @@ class SweepChart:
             line.append(f"{mark} ", style=colour).append(f"{variant}  ")
             used += len(variant) + 4
         yield line
-
-
-def _short_time(seconds: float) -> str:
-    return fmt_time(seconds).replace(" ", "")
 
 
 def render_bench(report: BenchReport) -> Group:
@@ -236,7 +216,7 @@ def render_compare(changes: list[Change], baseline: str, fail_above: float | Non
         pct = c.change_pct
         if pct is None:
             cell = Text("new" if c.baseline_s is None else "gone" if c.current_s is None
-                        else _DASH, style="dim")
+                        else DASH, style="dim")
         else:
             slow = fail_above is not None and pct > fail_above
             worse += slow

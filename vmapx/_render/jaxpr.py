@@ -22,9 +22,8 @@ from rich.text import Text
 
 from vmapx._jaxpr.analysis import JaxprReport, Version
 from vmapx._jaxpr.diff import AlignRow, Equation
-from vmapx._render.shape import BATCH_STYLE, shape_text
+from vmapx._render.common import BATCH_STYLE, DASH, shape_text
 
-_DASH = "—"
 ALIGN_ROWS_SHOWN = 40
 _STAGE_TITLE = {"jaxpr": "jaxpr", "stablehlo": "StableHLO", "hlo": "compiled HLO"}
 _HIGHLIGHTS = (
@@ -182,8 +181,8 @@ def _eqn_cells(eqns: list[Equation], i: int | None) -> list[Any]:
     axes = e.axes or []
     outs = Text(", ").join(shape_text(s, d, axes[k] if k < len(axes) else None)
                            for k, (d, s) in enumerate(e.outputs))
-    axis = _DASH if e.axes is None else ",".join(_DASH if a is None else str(a) for a in axes)
-    return [str(i), e.primitive, outs, Text(axis, style=BATCH_STYLE if axis != _DASH else "")]
+    axis = DASH if e.axes is None else ",".join(DASH if a is None else str(a) for a in axes)
+    return [str(i), e.primitive, outs, Text(axis, style=BATCH_STYLE if axis != DASH else "")]
 
 
 def _alignment_table(report: JaxprReport, rows: list[AlignRow], other: Version | None) -> Group:
@@ -214,7 +213,7 @@ def _alignment_table(report: JaxprReport, rows: list[AlignRow], other: Version |
 
 def _num(v: float | None) -> str:
     if v is None:
-        return _DASH
+        return DASH
     for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(v) >= size:
             return f"{v / size:.3g}{unit}"
@@ -247,8 +246,8 @@ def _costs_table(report: JaxprReport) -> Group:
                           *[""] * (len(cols) - 2))
             continue
         ratio = (f"{c.flops / base.flops:.2f}×" if base is not None and base.flops and
-                 c.flops is not None else _DASH)
-        mem = [_DASH if c.memory is None or k not in c.memory else f"{c.memory[k]:,} B"
+                 c.flops is not None else DASH)
+        mem = [DASH if c.memory is None or k not in c.memory else f"{c.memory[k]:,} B"
                for k in ("argument", "output", "temp")] if with_memory else []
         table.add_row(label, _num(c.flops), _num(c.transcendentals), _num(c.bytes_accessed),
                       ratio, *mem)
@@ -278,7 +277,7 @@ def render_jaxpr(report: JaxprReport) -> Group:
                         f"({lv['out_axes']}) · size ", style="bold")
             head.append(str(lv["size"]), style=BATCH_STYLE)
     else:
-        head.append(f" · in_axes ({','.join(_DASH if a is None else str(a) for a in report.in_axes)})"
+        head.append(f" · in_axes ({','.join(DASH if a is None else str(a) for a in report.in_axes)})"
                     " · batch size ", style="bold")
         head.append(str(report.batch_size), style=BATCH_STYLE)
     parts: list[Any] = [head, *_versions(report)]

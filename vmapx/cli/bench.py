@@ -8,8 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vmapx.cli import app
-from vmapx.cli.common import DYNAMIC, guarded, named_args, print_json
+from vmapx.cli.common import guarded, named_args, print_json
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, OutAxesLevels, Ranks,
                                Static, build_request)
 from vmapx.errors import SpecError, UsageError
@@ -23,7 +22,6 @@ def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
                         **kw)
 
 
-@app.command(context_settings=DYNAMIC)
 def bench(
     ctx: typer.Context,
     function: Annotated[Optional[str], typer.Argument(

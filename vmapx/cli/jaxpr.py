@@ -7,8 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vmapx.cli import app
-from vmapx.cli.common import DYNAMIC, guarded, named_args, print_json
+from vmapx.cli.common import guarded, named_args, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                OutAxesLevels, Ranks, Static, build_request)
 from vmapx.errors import TargetError, UsageError
@@ -67,7 +66,6 @@ def _export(renderable: Any, svg: str | None, html: str | None, title: str) -> N
                              f"give {flag} a file in a folder you can write") from None
 
 
-@app.command(context_settings=DYNAMIC)
 def jaxpr(
     ctx: typer.Context,
     function: Function,
