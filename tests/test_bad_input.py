@@ -116,7 +116,7 @@ ROWS = [
      ["in_axis 1 for a at level 1 is out of range", "levels outside it"]),
     ("shape jnp.add --a 2,3 --json --in-axes 0,foo", 2, ["cannot read in_axes entry 'foo'"]),
     (f"shape {UF}:two_outputs --x 4,3 --y 4,3 --out-axes {{}}", 1,
-     ["out_axes specification must be a tree prefix", "--debug"]),
+     ["out_axes specification must be a tree prefix", "{} is not one", "a tuple of 2"]),
     # -- vmapx jaxpr ----------------------------------------------------------------------------
     ("jaxpr jnp.add --a 2,3,x", 2, ["dim 'x'", "2,3,5"]),
     ("jaxpr jnp.add --a 2,3 --stage foo", 2, ["unknown --stage 'foo'", "jaxpr, stablehlo, hlo"]),
@@ -135,9 +135,9 @@ ROWS = [
                                                    "pkg.module:fn"]),
     (f"jaxpr jnp.add --a 2,3 --manual {UF}:nothere", 2, ["has no attribute 'nothere'"]),
     (f"jaxpr jnp.add --a 2,3 --batch {HUGE}", 2, ["--batch", "absurdly large"]),
-    ("jaxpr jnp.add --a '{\"w\": [2]}'", 2, ["no shape for b", "--b 3"]),
+    ("jaxpr jnp.add --a '{\"w\": [2]}'", 2, ["no shape for b", "--b f32[3]"]),
     ("jaxpr jnp.add --a 2,3 --b 2,3 --in-axes 0 --in-axes 0 --batch 2", 2,
-     ["--batch works with one vmap", "full (batched) shapes"]),
+     ["--batch gives one vmap's batch size", "full (batched) shapes"]),
     ("jaxpr jnp.add --a 2,3 --b 2,3 --in-axes '{\"a\":0}'", 1,
      ["in_axes is a dict", "wrap it in a tuple"]),
     ("jaxpr jnp.add --a 2,3 --static axis=os.system", 2, ["not a Python literal"]),
@@ -183,7 +183,12 @@ ROWS = [
     ("bench jnp.add --a f99[3]", 2, ["unknown dtype 'f99'"]),
     ("bench jnp.sum --a 4,3 --static a=1", 2, ["given both a shape and --static"]),
     ("jaxpr jnp.add --a 2,3 --out-axes 7", 1, ["out_axes 7 is out of range"]),
+    (f"jaxpr {UF}:two_outputs --x 4,3 --y 4,3 --out-axes 0,0,0", 2,
+     ["--out-axes has 3 entries but the function returns 2 outputs", "one entry per output"]),
     (f"bench {UF}:boom --x 2,3 {FAST}", 1, ["boom from user code", "user_funcs.py:25"]),
+    # an option mistake found while the loop runs is bad input (exit 2), not a failed variant
+    (f"bench {UF}:two_outputs --x 4,3 --y 4,3 --out-axes 0,0,0 {FAST}", 2,
+     ["--out-axes has 3 entries but the function returns 2 outputs", "one entry per output"]),
 ]
 
 

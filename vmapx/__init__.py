@@ -15,14 +15,20 @@ from vmapx.errors import UsageError as UsageError
 from vmapx.errors import VmapFailure as VmapFailure
 from vmapx.errors import VmapxError as VmapxError
 
-__all__ = ["shape", "jaxpr", "bench", "VmapxError", "SpecError", "TargetError", "UsageError",
+__all__ = ["shape", "jaxpr", "bench", "JaxprSettings", "BenchSettings", "VmapxError", "SpecError", "TargetError", "UsageError",
            "VmapFailure"]
+
+
+# Each public function lives beside its analysis; imported on first use.
+_PUBLIC = {"shape": "vmapx._analysis.shape", "jaxpr": "vmapx._jaxpr.api",
+           "bench": "vmapx._bench.api", "JaxprSettings": "vmapx._jaxpr.settings",
+           "BenchSettings": "vmapx._bench.settings"}
 
 
 def __getattr__(name: str):
     # Lazy: `import vmapx` (and `vmapx --help`) must not import jax.
-    if name in ("shape", "jaxpr", "bench"):
-        from vmapx import _library
+    if name in _PUBLIC:
+        import importlib
 
-        return getattr(_library, name)
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'vmapx' has no attribute {name!r}")

@@ -51,7 +51,7 @@ def trace(problem: Problem) -> tuple[list[LevelInfo], list[OutputInfo], list[Any
     try:
         out = jax.eval_shape(problem.call, *pos, **kw)
     except Exception as exc:  # the user's function, traced on per-example shapes
-        raise classify(exc, "example", problem.name, examples) from None
+        raise classify(exc, "example", problem.name, examples, problem.surface) from None
     example_out = out
     outs_per_level: list[list[tuple[int, ...]]] = []
     axes: list[Any] = []
@@ -60,12 +60,13 @@ def trace(problem: Problem) -> tuple[list[LevelInfo], list[OutputInfo], list[Any
         inner = out
         axes = check_out_axes(problem.levels[k].out_axes, inner, problem.surface)
         pos, kw = structs(problem, problem.levels[k].shapes)
+        vmapped = nest(problem, k)  # vmapx's own: built before the user's errors are caught
         try:
-            out = jax.eval_shape(nest(problem, k), *pos, **kw)
+            out = jax.eval_shape(vmapped, *pos, **kw)
         except VmapFailure:
             raise
         except Exception as exc:
-            raise classify(exc, "vmap", problem.name, examples) from None
+            raise classify(exc, "vmap", problem.name, examples, problem.surface) from None
         outs_per_level.insert(0, [tuple(o.shape) for o in jax.tree_util.tree_leaves(out)])
     pairs = jax.tree_util.tree_flatten_with_path(example_out)[0]
     inner_leaves = jax.tree_util.tree_leaves(inner)

@@ -5,10 +5,15 @@ Everything is abstract (`jax.eval_shape`, see abstract.py): no input is ever all
 
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping
+
 from vmapx._analysis.abstract import input_infos, level_infos, out_axes_pattern, trace
 from vmapx._analysis.explore import diagnose, explore
 from vmapx._analysis.tracing import x64_for
+from vmapx._problem import request
 from vmapx._problem.problem import Problem
+from vmapx._problem.request import UNSET
+from vmapx._problem.surface import Surface
 from vmapx._report.shape import ShapeReport
 from vmapx.errors import UsageError, VmapFailure
 
@@ -40,3 +45,35 @@ def analyze(problem: Problem, explore_all: bool = False) -> ShapeReport:
         requested_in_axes=(problem.request.in_axes or (0,))[0],
         levels=levels or level_infos(problem), ranks=problem.ranks,
         arguments=[a.name for a in problem.bound.args])
+
+
+def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: Any = UNSET,
+          batch: int | None = None, axis_size: int | None = None,
+          static: Mapping[str, Any] | None = None, ranks: Any = None, explore: bool = False,
+          levels_in: list | None = None, levels_out: list | None = None,
+          name: str | None = None, inputs: Mapping[str, Any] | None = None,
+          _surface: Surface | None = None, **named: Any) -> Any:
+    """What `jax.vmap(fn, in_axes, out_axes)` does to these inputs, found without running it.
+
+    Arguments:
+        fn: the function to vmap.
+        *args, **named: its inputs (see the module docstring); `inputs` for names that clash.
+        in_axes, out_axes: as for `jax.vmap` (default 0); `levels_in`/`levels_out` instead give
+            a nest of vmaps, outermost first.
+        batch: the shapes are per-example; `batch` is inserted at each mapped input's in_axis.
+        axis_size: the batch size when nothing is mapped. static: non-array arguments by name.
+        ranks: base ranks (a tuple, or a dict by name): a nest of vmaps as jax_autovmap builds.
+        explore: also try every outermost in_axes combination.
+
+    Returns a `ShapeReport` (`.ok`, `.outputs`, `.error`, `.to_json()`; it renders as tables in
+    Jupyter). Raises `vmapx.UsageError`/`SpecError` for inputs that do not fit the function.
+
+        >>> vmapx.shape(jnp.add, (2, 3, 5), None, in_axes=(0, None)).outputs[0].shape
+        (2, 3, 5)
+    """
+    options = dict(in_axes=in_axes, out_axes=out_axes, batch=batch, axis_size=axis_size,
+                   static=static, ranks=ranks, levels_in=levels_in, levels_out=levels_out,
+                   name=name)
+    surface = _surface or Surface("shape", cli=False)
+    p = request.problem(fn, args, {**(inputs or {}), **named}, options, surface)
+    return analyze(p, explore)

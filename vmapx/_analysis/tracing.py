@@ -4,6 +4,7 @@ vmaps, out_axes per output leaf, and the JAX settings a call needs, scoped to th
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any, Callable, Iterator, Sequence
 
 from vmapx._problem.problem import Problem
@@ -66,10 +67,23 @@ def out_leaf_axes(out_axes: Any, out: Any, surface: Any = None) -> list[Any]:
         per = jax.tree_util.tree_map(
             lambda ax, sub: [ax] * len(jax.tree_util.tree_leaves(sub)), axes, out,
             is_leaf=lambda x: x is None)
-    except (ValueError, TypeError):  # not a prefix of the outputs: jax.vmap says so itself
-        return [None] * n
+    except (ValueError, TypeError):
+        text = json.dumps(out_axes) if isinstance(out_axes, (dict, list)) else repr(out_axes)
+        raise VmapFailure(
+            "other", f"the out_axes specification must be a tree prefix of the outputs, and "
+            f"{text} is not one: the function returns {_describe(out)}",
+            "give one int for all outputs, or a structure that matches them", jax_message=None,
+            short="out_axes does not fit the outputs") from None
     return [a for group in jax.tree_util.tree_leaves(per, is_leaf=lambda x: isinstance(x, list))
             for a in group]
+
+
+def _describe(out: Any) -> str:
+    if isinstance(out, dict):
+        return "a dict with keys " + ", ".join(map(repr, sorted(out)))
+    if isinstance(out, (tuple, list)):
+        return f"a {type(out).__name__} of {len(out)}"
+    return "one array"
 
 
 def check_out_axes(out_axes: Any, out: Any, surface: Any) -> list[Any]:

@@ -15,9 +15,10 @@ import string
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from vmapx._problem.placing import per_arg
 from vmapx._problem.surface import Surface
 from vmapx._text.specs import DEFAULT_DTYPE, ShapeSpec, format_shape
-from vmapx.errors import UsageError, VmapFailure
+from vmapx.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Arg:
     tree: Any
     keyword: bool = False
     borrowed_from: str | None = None
+    example: tuple[int, ...] | None = None   # a borrowed shape: the per-example shape it took
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class _Params:
     required_kw: list[str]
     var_positional: bool        # takes *args (or no signature could be read)
     positional_only: set[str]
+    any_keyword: bool = True    # takes **kwargs (or no signature could be read)
 
 
 def _params(fn: Callable[..., Any]) -> _Params:
@@ -75,7 +78,8 @@ def _params(fn: Callable[..., Any]) -> _Params:
     return _Params([p.name for p in pos], [p.name for p in pos if p.default is p.empty],
                    {p.name for p in kw}, [p.name for p in kw if p.default is p.empty],
                    any(p.kind == p.VAR_POSITIONAL for p in params) or not pos,
-                   {p.name for p in pos if p.kind == p.POSITIONAL_ONLY})
+                   {p.name for p in pos if p.kind == p.POSITIONAL_ONLY},
+                   any(p.kind == p.VAR_KEYWORD for p in params))
 
 
 def _arity(fn: Callable[..., Any]) -> int | None:
@@ -104,6 +108,7 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
     unknown = [n for n in positional if n not in names]
     if unknown:
         raise UsageError(f"{fn_name} has no parameter {unknown[0]!r}", _known_hint(ps, names, fn_name, surface))
+    _check_statics(ps, static, fn_name, surface)
     both = [n for n in given if n in static] + [n for n in positional if n in static]
     if both:
         raise UsageError(f"{both[0]!r} is given both a shape and --static" if surface.cli else
@@ -145,6 +150,22 @@ def _names(ps: _Params, positional: Mapping[str, Any], n_axes: int, nin: int | N
     return named + letters(want)[len(named):]
 
 
+def _check_statics(ps: _Params, static: Mapping[str, Any], fn_name: str, surface: Surface
+                   ) -> None:
+    """A static must name one of the function's parameters (unless it takes **kwargs)."""
+    if ps.any_keyword:
+        return
+    known = ps.positional + sorted(ps.keyword_only)
+    for name in static:
+        if name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(name, known, n=1)
+            raise UsageError(f"{fn_name} has no parameter {name!r} for a static value",
+                             (f"did you mean {surface.static(close[0], '…')}? " if close else "")
+                             + f"its parameters are {', '.join(known) or 'none'}")
+
+
 def _known_hint(ps: _Params, names: list[str], fn_name: str, surface: Surface) -> str:
     if not ps.positional:
         return (f"{fn_name} takes positional arguments: name them --a, --b, --c, … in order"
@@ -178,24 +199,6 @@ def _slots(ps: _Params, names: list[str], order: list[str], static: Mapping[str,
     return slots, keywords
 
 
-def per_arg(in_axes: Any, n: int) -> list[Any] | None:
-    """in_axes as one entry per argument, or None when its length does not match."""
-    if isinstance(in_axes, (tuple, list)):
-        return list(in_axes) if len(in_axes) == n else None
-    return [in_axes] * n
-
-
-def length_failure(in_axes: Any, names: list[str], surface: Surface) -> VmapFailure:
-    """The failure for in_axes with a different number of entries than arguments."""
-    fixed = ",".join(["0"] * len(names))
-    return VmapFailure(
-        "in_axes_length",
-        f"in_axes has {len(in_axes)} entries but the function is given {len(names)} "
-        f"argument{'s' * (len(names) != 1)} ({', '.join(names)})",
-        f"give one entry per argument, e.g. {surface.set('in_axes', fixed)}, or one int for all",
-        short=f"{len(in_axes)} in_axes for {len(names)} args")
-
-
 def _is_axis(a: Any) -> bool:
     return hasattr(a, "__index__") and not isinstance(a, bool)
 
@@ -206,8 +209,8 @@ def _borrow(order: list[str], given: Mapping[str, Any], in_axes: Any, batch: int
     missing = [n for n in order if given.get(n) is None]
     if not missing:
         return [Arg(n, given[n]) for n in order]
-    if axes is None:
-        raise length_failure(in_axes, order, surface)
+    if axes is None:  # in_axes of the wrong length: placing reports it, with every shape known
+        axes = [None] * len(order)
     # borrow from the first mapped array argument with a shape, else the first with a shape
     arrays = [(n, given[n], ax) for n, ax in zip(order, axes) if isinstance(given.get(n), ShapeSpec)]
     source = next((s for s in arrays if s[2] is not None), arrays[0] if arrays else None)
@@ -217,12 +220,10 @@ def _borrow(order: list[str], given: Mapping[str, Any], in_axes: Any, batch: int
             "borrow one from", "give each a shape, e.g. " + _example(fn_name, order, given, surface))
     src_name, src, src_ax = source
     example, size = src.shape, None
-    if _is_axis(src_ax):
-        from vmapx._problem.placing import check_axis
-
-        at = check_axis(src_name, src.shape, src.dtype or DEFAULT_DTYPE, src_ax, batch, surface)
-        if batch is None:
-            example, size = src.shape[:at] + src.shape[at + 1:], src.shape[at]
+    rank = len(src.shape)
+    if _is_axis(src_ax) and batch is None and -rank <= src_ax < rank:  # else placing says why
+        at = src_ax % rank
+        example, size = src.shape[:at] + src.shape[at + 1:], src.shape[at]
     out = []
     for n, ax in zip(order, axes):
         if given.get(n) is not None:
@@ -237,7 +238,8 @@ def _borrow(order: list[str], given: Mapping[str, Any], in_axes: Any, batch: int
                     f" {format_shape(example)}, but its in_axis {ax} does not fit that",
                     "give it a shape, e.g. " + _example(fn_name, order, given, surface))
             shape = example[:at] + (size,) + example[at:]
-        out.append(Arg(n, ShapeSpec(tuple(shape), src.dtype or DEFAULT_DTYPE), borrowed_from=src_name))
+        out.append(Arg(n, ShapeSpec(tuple(shape), src.dtype or DEFAULT_DTYPE),
+                       borrowed_from=src_name, example=tuple(example)))
     return out
 
 

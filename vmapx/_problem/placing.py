@@ -1,5 +1,7 @@
 """Place the batch axes of a nest of vmaps over pytree arguments: the structural half, no jax.
 
+`args` are the bound arguments (`binding.Arg`: a name and a pytree of shape specs).
+
 Levels are outermost first. Each level's in_axes is one entry per positional argument (or one
 int/None for all), each entry a pytree prefix of its argument; keyword arguments are always
 mapped on axis 0, as `jax.vmap` does. Failures are `VmapFailure`s in the user's names.
@@ -11,7 +13,6 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from vmapx._problem.binding import Arg, length_failure
 from vmapx._problem.surface import Surface
 from vmapx._text.specs import format_shape
 from vmapx._text.trees import is_tree, leaves
@@ -44,6 +45,24 @@ class Level:
     size: int
     axes: tuple[int | None, ...]
     shapes: tuple[tuple[int, ...], ...]
+
+
+def per_arg(in_axes: Any, n: int) -> list[Any] | None:
+    """in_axes as one entry per argument, or None when its length does not match."""
+    if isinstance(in_axes, (tuple, list)):
+        return list(in_axes) if len(in_axes) == n else None
+    return [in_axes] * n
+
+
+def length_failure(in_axes: Any, names: list[str], surface: Surface) -> VmapFailure:
+    """The failure for in_axes with a different number of entries than arguments."""
+    fixed = ",".join(["0"] * len(names))
+    return VmapFailure(
+        "in_axes_length",
+        f"in_axes has {len(in_axes)} entries but the function is given {len(names)} "
+        f"argument{'s' * (len(names) != 1)} ({', '.join(names)})",
+        f"give one entry per argument, e.g. {surface.set('in_axes', fixed)}, or one int for all",
+        short=f"{len(in_axes)} in_axes for {len(names)} args")
 
 
 def check_axis(name: str, shape: tuple[int, ...], dtype: str, ax: int, batch: int | None,
@@ -122,7 +141,7 @@ def broadcast_prefix(prefix: Any, tree: Any, label: str, what: str = "in_axes") 
             for v in broadcast_prefix(p, t, f"{label}[{i}]", what)]
 
 
-def leaf_axes(in_axes: Any, args: tuple[Arg, ...], n_kw_leaves: int, surface: Surface
+def leaf_axes(in_axes: Any, args: tuple[Any, ...], n_kw_leaves: int, surface: Surface
               ) -> list[Any]:
     """This level's raw axis for every leaf (positional args' leaves, then keyword args')."""
     if isinstance(in_axes, dict):
@@ -169,7 +188,7 @@ def insert_batch(leafs: list[Leaf], axes: list[Any], batch: int, surface: Surfac
     return out
 
 
-def place_levels(leafs: list[Leaf], args: tuple[Arg, ...], levels_in: list[Any],
+def place_levels(leafs: list[Leaf], args: tuple[Any, ...], levels_in: list[Any],
                  levels_out: list[Any], axis_size: int | None, surface: Surface
                  ) -> list[Level]:
     """Each level's shapes and resolved axes, outermost first, or the structural failure."""

@@ -173,6 +173,10 @@ def build(req: Request) -> Problem:
                          " both set the in_axes" if s.cli else "ranks and in_axes both set the "
                          "in_axes", "give one: ranks build every level's in_axes from the base "
                          "ranks")
+    if decl is not None and notes and (req.ranks is not None or len(levels_in) > 1):
+        raise UsageError(f"{req.name}'s declared inputs (VMAPX_EXAMPLES) are per-example, and "
+                         "ranks or nested vmaps take the full (batched) shapes",
+                         "give every argument's full shape, e.g. " + s.arg("x", "8,16,3"))
     if req.batch is not None and (req.ranks is not None or len(levels_in) > 1):
         what = "ranks" if req.ranks is not None else f"{len(levels_in)} nested vmaps"
         raise UsageError(
@@ -183,7 +187,7 @@ def build(req: Request) -> Problem:
     bound = bind(req.fn, req.given, levels_in[0] if req.ranks is None else 0, req.static,
                  req.batch, req.name, s)
     notes += tuple(f"{a.name} had no shape: it borrows {a.borrowed_from}'s per-example shape "
-                   f"({format_shape(a.tree.shape, a.tree.dtype or DEFAULT_DTYPE)}); give "
+                   f"({format_shape(a.example, a.tree.dtype or DEFAULT_DTYPE)}); give "
                    f"{s.option(a.name)}{'' if s.cli else '…'} to set it"
                    for a in bound.args if a.borrowed_from)
     notes += tuple(f"{a.name} is a keyword argument: vmap maps it on axis 0 at every level"
@@ -214,7 +218,8 @@ def _place(req: Request, bound: Bound, levels_in: list[Any], levels_out: list[An
     if req.ranks is not None:
         rank_map = by_name(req.ranks, [a.name for a in bound.args], req.name)
         if bound.kwargs:
-            raise UsageError("ranks cover positional arguments only",
+            raise UsageError(f"{req.surface.option('ranks').rstrip('=')} covers positional "
+                             "arguments only",
                              f"pass {', '.join(a.name for a in bound.kwargs)} positionally or "
                              "as statics")
     try:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from vmapx.errors import UsageError, VmapFailure
-from vmapx._problem.binding import Arg
 from vmapx._problem.placing import Leaf, broadcast_prefix
 from vmapx._text.trees import is_tree, leaves, unflatten_like
 from vmapx._text.specs import format_shape
@@ -45,7 +44,7 @@ def by_name(ranks: Any, order: list[str], fn_name: str) -> dict[str, Any]:
     return dict(zip(order, ranks))
 
 
-def plan_ranks(args: tuple[Arg, ...], leafs: list[Leaf], ranks: dict[str, Any]
+def plan_ranks(args: tuple[Any, ...], leafs: list[Leaf], ranks: dict[str, Any]
                ) -> RankPlan:
     """The levels for these base ranks, or the failure jax_autovmap (or vmap) would hit."""
     extra: list[int] = []
@@ -104,7 +103,7 @@ def plan_ranks(args: tuple[Arg, ...], leafs: list[Leaf], ranks: dict[str, Any]
                     tuple(batch), notes)
 
 
-def _per_arg(args: tuple[Arg, ...], axes: list[int | None]) -> tuple[Any, ...]:
+def _per_arg(args: tuple[Any, ...], axes: list[int | None]) -> tuple[Any, ...]:
     """Leaf axes → one in_axes entry per argument (one int/None where all its leaves agree)."""
     it = iter(axes)
     out = []

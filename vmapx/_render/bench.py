@@ -12,27 +12,32 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from vmapx._bench.analysis import BenchReport, VariantResult
 from vmapx._render.common import DASH, fmt_time, tight_time
-from vmapx._bench.export import Change
+from vmapx._render.shape import error_panel
+from vmapx._report.bench import BenchReport, VariantResult
 
 MARKERS = {"loop": ("●", "red"), "loop-jit": ("○", "magenta"), "vmap": ("▲", "yellow"),
            "jit-vmap": ("■", "green"), "lax-map": ("◆", "cyan"), "manual": ("▼", "blue"),
            "jit-manual": ("★", "bright_green")}
 
 
-def _header(report: BenchReport) -> Group:
+def _machine(report: BenchReport) -> Text:
+    """`vmapx bench · cpu · device … · JAX … · x64 off · CPU dispatch sync`."""
     t = Text("vmapx bench", style="bold")
     t.append(f" · {report.backend} · device {report.device} ({report.device_kind}) · "
              f"JAX {report.jax_version} · x64 {'on' if report.x64 else 'off'}")
     if report.cpu_async_dispatch is not None:
         t.append(f" · CPU dispatch {'async' if report.cpu_async_dispatch else 'sync'}")
+    return t
+
+
+def _header(report: BenchReport) -> Group:
     s = report.settings
     how = Text(f"time per call: median ± IQR over ≥{s.get('runs')} samples and "
                f"≥{s.get('min_time_s')} s per variant, each sample ≥{fmt_time(s.get('sample_time_s'))}"
                " of repeated calls, outputs blocked; compile = lower + compile, apart; "
                "speedup = loop median / median", style="dim")
-    return Group(t, how)
+    return Group(_machine(report), how)
 
 
 def _speedup(r: VariantResult) -> Text:
@@ -187,9 +192,14 @@ class SweepChart:
         yield line
 
 
-def render_bench(report: BenchReport) -> Group:
-    """The whole `vmapx bench` view: header, a table (and chart) per function, notes."""
-    parts: list = [_header(report)]
+def render_bench(report: BenchReport, show_jax_message: bool = False) -> Group:
+    """The whole `vmapx bench` view: header, a table (and chart) per function, the change
+    against the baseline, notes; for a failing vmap, the error instead of tables."""
+    if report.error is not None:
+        parts: list = [_machine(report), error_panel(report, show_jax_message)]
+        parts += [Text(f"note: {note}", style="yellow") for note in report.notes]
+        return Group(*parts)
+    parts = [_header(report)]
     for function in report.functions:
         parts += [Text(""), _table(report, function)]
     for note in report.notes:
@@ -201,31 +211,34 @@ def render_bench(report: BenchReport) -> Group:
         done = Text(f"interrupted (Ctrl-C): showing the {n} variant{'s' * (n != 1)} measured "
                     f"before it, in {report.wall_s or 0:.1f} s", style="bold yellow")
     parts += [Text(""), done]
+    if report.compare is not None:
+        parts.append(render_compare(report))
     return Group(*parts)
 
 
-def render_compare(changes: list[Change], baseline: str, fail_above: float | None) -> Group:
+def render_compare(report: BenchReport) -> Group:
     """The change of each median against the baseline export."""
-    table = Table(title=Text(f"change against {baseline}", style="bold"), title_justify="left")
+    table = Table(title=Text(f"change against {report.baseline}", style="bold"),
+                  title_justify="left")
     for col in ("function", "batch", "variant", "baseline", "now", "change"):
         table.add_column(col, no_wrap=True, justify="right" if col in ("batch", "baseline",
                                                                        "now", "change")
                          else "left")
-    worse = 0
-    for c in changes:
+    fail_above = report.fail_above
+    for c in report.compare or []:
         pct = c.change_pct
         if pct is None:
             cell = Text("new" if c.baseline_s is None else "gone" if c.current_s is None
                         else DASH, style="dim")
         else:
             slow = fail_above is not None and pct > fail_above
-            worse += slow
             cell = Text(f"{pct:+.1f}%", style="bold red" if slow else "red" if pct > 5
                         else "green" if pct < -5 else "")
         table.add_row(c.function, str(c.batch_size), c.variant, fmt_time(c.baseline_s),
                       fmt_time(c.current_s), cell)
     parts: list = [table]
     if fail_above is not None:
+        worse = len(report.regressions)
         parts.append(Text(f"{worse} got slower by more than {fail_above:g}%", style="bold red")
                      if worse else Text(f"none got slower by more than {fail_above:g}%",
                                         style="green"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -77,7 +79,8 @@ def _pattern_table(report: ShapeReport) -> Group:
     return Group(table, rule)
 
 
-def _error_panel(report: ShapeReport, show_jax_message: bool) -> Panel:
+def error_panel(report: Any, show_jax_message: bool) -> Panel:
+    """Why the vmap fails (any report's `error`): message, hint, in_axes that work."""
     err = report.error
     body = Text()
     body.append(err.message)
@@ -133,7 +136,7 @@ def render_shape(report: ShapeReport, show_jax_message: bool = False) -> Group:
     if report.explore is not None:
         parts.append(_explore_table(report))
     if report.error is not None:
-        parts.append(_error_panel(report, show_jax_message))
+        parts.append(error_panel(report, show_jax_message))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
     return Group(*parts)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any, Optional
+import sys
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from vmapx.cli.common import guarded, named_args, print_json
+from vmapx.cli.common import guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               OutAxesLevels, Ranks, Static, build_request)
+                               OutAxesLevels, Ranks, Static, vmap_options)
 from vmapx.errors import TargetError, UsageError
-
-STAGES = ("jaxpr", "stablehlo", "hlo")
 
 
 def _writable(path: str | None, flag: str) -> None:
@@ -28,20 +27,19 @@ def _writable(path: str | None, flag: str) -> None:
                          f"{'.svg' if flag == '--svg' else '.html'}")
 
 
-def _manual(spec: str | None, req: Any) -> tuple[Any, str | None]:
-    """The hand-batched twin: --manual SPEC (a bare name looks in the function's module), or
-    the one the module declares."""
+def _manual(spec: str | None, fn: Callable[..., Any], function: str
+            ) -> tuple[Callable[..., Any] | None, str | None]:
+    """--manual SPEC: a bare name is looked up in the module of a FUNCTION named by path or
+    `module:fn`; anything else is resolved as a function spec. None: the library takes the twin
+    the module declares."""
     from vmapx._text.target import resolve
 
-    module = getattr(req.target, "module", None)
     if spec is None:
-        name = getattr(req.declared, "manual", None)
-        if not name:
-            return None, None
-        spec = name
-    if spec.isidentifier() and module is not None:
-        if not hasattr(module, spec):
-            raise TargetError(f"{req.fn_name}'s module has no function {spec!r} for --manual",
+        return None, None
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    if spec.isidentifier() and ":" in function and module is not None:
+        if not callable(getattr(module, spec, None)):
+            raise TargetError(f"{function}'s module has no function {spec!r} for --manual",
                               "name a function in that module, or give path/file.py:fn")
         return getattr(module, spec), spec
     target = resolve(spec)
@@ -141,37 +139,33 @@ def jaxpr(
     """
 
     def body() -> int:
-        from vmapx._jaxpr.analysis import analyze
+        from vmapx._jaxpr.api import jaxpr as run
+        from vmapx._jaxpr.settings import JaxprSettings
+        from vmapx._problem.surface import Surface
 
-        if stage not in STAGES:
-            raise UsageError(f"unknown --stage {stage!r}", f"use one of {', '.join(STAGES)}")
         _writable(svg, "--svg")
         _writable(html, "--html")
-        req = build_request(function, named_args(ctx.args, arg or []), in_axes, out_axes,
-                            batch, axis_size, static, ranks)
-        twin, twin_name = _manual(manual, req)
-        report = analyze(req.fn, req.given, fn_name=req.fn_name, in_axes=req.in_axes,
-                         out_axes=req.out_axes, batch=req.batch, axis_size=req.axis_size,
-                         static=req.static, manual=twin, manual_name=twin_name, stage=stage,
-                         inline=inline, source_info=source_info, name_stack=name_stack,
-                         cost=cost or compile_, compile=compile_, levels_in=req.levels_in,
-                         levels_out=req.levels_out, ranks=req.ranks,
-                         manual_declared=manual is None)
-        if req.notes:
-            report.notes[:0] = req.notes
+        fn, given, options = vmap_options(function, ctx.args, arg, in_axes, out_axes, ranks,
+                                          static)
+        twin, twin_name = _manual(manual, fn, function)
+        settings = JaxprSettings(stage, inline, source_info, name_stack, cost, compile_)
+        report = run(fn, inputs=given, batch=batch, axis_size=axis_size, manual=twin,
+                     manual_name=twin_name, settings=settings, _surface=Surface("jaxpr"),
+                     **options)
+        code = 0 if report.ok else 1
         if json:
             print_json(report.to_json())
             if not (svg or html):
-                return 0  # Rich is not even imported
+                return code  # Rich is not even imported
         from vmapx._render.jaxpr import render_jaxpr
 
-        view = render_jaxpr(report)
+        view = render_jaxpr(report, show_jax_message=debug)
         if not json:
             from rich.console import Console
 
             Console().print(view)
         if svg or html:
             _export(view, svg, html, f"vmapx jaxpr {function}")
-        return 0
+        return code
 
     guarded(debug, body)

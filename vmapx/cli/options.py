@@ -69,6 +69,3 @@ def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
     }
     return resolve(function).fn, given, options
 
-
-def build_request(*args: Any, **kwargs: Any) -> Any:  # TRANSITIONAL: removed when jaxpr/bench are ported
-    raise NotImplementedError("jaxpr/bench are being ported to the Problem")

@@ -1,10 +1,11 @@
-"""vmapx's Python API: `shape`, `jaxpr` and `bench`, one convention for all three.
+"""A problem from a library call: the one input convention of `vmapx.shape`, `vmapx.jaxpr` and
+`vmapx.bench` (the CLI calls them too).
 
-Inputs go by position or by parameter name (`inputs={...}` for names that clash with these
+Inputs go by position or by parameter name (`inputs={...}` for names that clash with the
 keywords): shape tuples, spec strings (`"f32[2,3]"`), `jax.ShapeDtypeStruct`s, arrays, or
 pytrees (dicts, lists, tuples) of these; `None` borrows the first mapped argument's per-example
-shape. Each call builds one `Problem` and runs one analysis; it leaves the caller's JAX settings
-as it found them. The CLI calls these same functions.
+shape. Options: `in_axes`/`out_axes` (one vmap) or `levels_in`/`levels_out` (a nest, outermost
+first), `ranks`, `batch`, `axis_size`, `static`, `name`.
 """
 
 from __future__ import annotations
@@ -55,42 +56,8 @@ def _levels(options: Mapping[str, Any], side: str) -> tuple[Any, ...]:
     levels = options.get(f"levels_{side}")
     if levels is not None:
         return tuple(levels)
-    axes = options.get(f"{side}_axes", _UNSET)
-    return () if axes is _UNSET else (axes,)
+    axes = options.get(f"{side}_axes", UNSET)
+    return () if axes is UNSET else (axes,)
 
 
-_UNSET: Any = object()
-
-
-def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = _UNSET, out_axes: Any = _UNSET,
-          batch: int | None = None, axis_size: int | None = None,
-          static: Mapping[str, Any] | None = None, ranks: Any = None, explore: bool = False,
-          levels_in: list | None = None, levels_out: list | None = None,
-          name: str | None = None, inputs: Mapping[str, Any] | None = None,
-          _surface: Surface | None = None, **named: Any) -> Any:
-    """What `jax.vmap(fn, in_axes, out_axes)` does to these inputs, found without running it.
-
-    Arguments:
-        fn: the function to vmap.
-        *args, **named: its inputs (see the module docstring); `inputs` for names that clash.
-        in_axes, out_axes: as for `jax.vmap` (default 0); `levels_in`/`levels_out` instead give
-            a nest of vmaps, outermost first.
-        batch: the shapes are per-example; `batch` is inserted at each mapped input's in_axis.
-        axis_size: the batch size when nothing is mapped. static: non-array arguments by name.
-        ranks: base ranks (a tuple, or a dict by name): a nest of vmaps as jax_autovmap builds.
-        explore: also try every outermost in_axes combination.
-
-    Returns a `ShapeReport` (`.ok`, `.outputs`, `.error`, `.to_json()`; it renders as tables in
-    Jupyter). Raises `vmapx.UsageError`/`SpecError` for inputs that do not fit the function.
-
-        >>> vmapx.shape(jnp.add, (2, 3, 5), None, in_axes=(0, None)).outputs[0].shape
-        (2, 3, 5)
-    """
-    from vmapx._analysis.shape import analyze
-
-    options = dict(in_axes=in_axes, out_axes=out_axes, batch=batch, axis_size=axis_size,
-                   static=static, ranks=ranks, levels_in=levels_in, levels_out=levels_out,
-                   name=name)
-    surface = _surface or Surface("shape", cli=False)
-    p = problem(fn, args, {**(inputs or {}), **named}, options, surface)
-    return analyze(p, explore)
+UNSET: Any = object()
