@@ -163,6 +163,13 @@ def test_library_calls_leave_x64_as_they_found_it():
     assert jax.config.read("jax_enable_x64") == before
 
 
+def test_a_failing_call_leaves_traceback_filtering_as_it_found_it():
+    before = jax.config.jax_traceback_filtering
+    report = vmapx.shape(jnp.add, (2, 3, 5), (2, 3, 5), in_axes=(0, 1), explore=True)
+    assert not report.ok and report.explore
+    assert jax.config.jax_traceback_filtering == before
+
+
 def test_hints_speak_the_surface_that_asked():
     lib = vmapx.shape(jnp.add, (2, 3), (3, 3))
     cli = vmapx.shape(jnp.add, (2, 3), (3, 3), _surface=Surface("shape"))

@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 from vmapx._analysis.abstract import trace
-from vmapx._analysis.tracing import jax_says
+from vmapx._analysis.tracing import jax_says, unfiltered_tracebacks
 from vmapx._problem.problem import Problem
 from vmapx._problem.surface import in_axes_text
 from vmapx._report.common import ErrorInfo, Suggestion
@@ -34,7 +34,7 @@ def diagnose(problem: Problem, failure: VmapFailure, rows: list[ExploreRow] | No
             and problem.request.batch is None:
         jax_message = jax_says(problem)
     if rows is None and not failure.short.startswith("out_axes") and problem.ranks is None:
-        rows, _ = explore(problem)
+        rows, _ = explore(problem, enough=SUGGESTIONS)
     suggestions = [Suggestion(r.in_axes, r.shapes) for r in rows or []
                    if r.shapes is not None and not r.mine][:SUGGESTIONS]
     hint = failure.hint
@@ -45,9 +45,11 @@ def diagnose(problem: Problem, failure: VmapFailure, rows: list[ExploreRow] | No
                      failure.detail)
 
 
-def explore(problem: Problem) -> tuple[list[ExploreRow], str | None]:
+def explore(problem: Problem, enough: int | None = None
+            ) -> tuple[list[ExploreRow], str | None]:
     """Every outermost in_axes combination, closest to the user's first, with its output
-    shapes or why it fails; and a note when the list was capped."""
+    shapes or why it fails; and a note when the list was capped. With `enough`, stop once
+    that many combinations other than the user's work (all that suggestions need)."""
     batch = problem.request.batch is not None
     ranks = [max((len(s.shape) for _, s in leaves(a.tree)), default=0) + batch
              for a in problem.bound.args]
@@ -60,12 +62,16 @@ def explore(problem: Problem) -> tuple[list[ExploreRow], str | None]:
     ordered = sorted(combos, key=lambda c: _distance(c, mine))
     if mine is not None and mine not in ordered:
         ordered.insert(0, mine)
-    rows, traced = [], 0
-    for combo in ordered:
-        row, was_traced = _try(problem, combo, combo == mine, traced < TRACE_CAP)
-        traced += was_traced
-        if row is not None:
-            rows.append(row)
+    rows, traced, working = [], 0, 0
+    with unfiltered_tracebacks():
+        for combo in ordered:
+            row, was_traced = _try(problem, combo, combo == mine, traced < TRACE_CAP)
+            traced += was_traced
+            if row is not None:
+                rows.append(row)
+                working += row.shapes is not None and not row.mine
+            if enough is not None and working >= enough:
+                break
     note = None
     if len(rows) < total:
         note = (f"showing {len(rows)} of {total} in_axes combinations (closest to yours first; "

@@ -147,3 +147,17 @@ def x64_for(problem: Problem) -> Iterator[list[str]]:
                f"{'is' if len(wide) == 1 else 'are'} 64-bit"]
     finally:
         jax.config.update(X64, before)
+
+
+@contextlib.contextmanager
+def unfiltered_tracebacks() -> Iterator[None]:
+    """JAX's traceback filtering off while many failing traces are tried (`--explore`): it
+    costs half of each failed trace (a stat per frame), and nobody reads those tracebacks."""
+    import jax
+
+    before = getattr(jax.config, "jax_traceback_filtering")
+    jax.config.update("jax_traceback_filtering", "off")
+    try:
+        yield
+    finally:
+        jax.config.update("jax_traceback_filtering", before)

@@ -60,7 +60,8 @@ def cpu_dispatch(async_dispatch: bool) -> Iterator[str | None]:
         mode = cpu_async_dispatch()
         yield None if mode == async_dispatch else (
             f"CPU dispatch stays {'async' if mode else 'sync'}: JAX's backend had already "
-            "started (the function's module ran JAX when imported)")
+            "started (something in this process ran JAX first, e.g. the function's module "
+            "when it was imported)")
         return
     jax.config.update(ASYNC_FLAG, async_dispatch)
     try:
