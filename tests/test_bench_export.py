@@ -16,7 +16,7 @@ from vmapx._render import export
 from vmapx._render.bench import fmt_time, render_bench, render_compare
 from vmapx._render.plot import to_svg
 from vmapx._report.bench import BenchReport, VariantResult
-from vmapx.cli.bench import check_writable
+from vmapx.cli.common import check_writable
 from vmapx.errors import UsageError
 
 ISSUE_TOP = {"backend", "device", "jax_version", "x64", "results"}
@@ -110,7 +110,7 @@ def test_bad_baseline(tmp_path, content, says):
 def test_unwritable_paths(tmp_path):
     with pytest.raises(UsageError, match="does not exist"):
         check_writable(tmp_path / "nope" / "x.json", "--export-json")
-    with pytest.raises(UsageError, match="is a folder"):
+    with pytest.raises(UsageError, match="is a directory"):
         check_writable(tmp_path, "--plot")
     check_writable(tmp_path / "fine.csv", "--export-csv")  # no error
 

@@ -7,7 +7,6 @@ needs (x64 for 64-bit inputs, synchronous CPU dispatch) and puts JAX's settings 
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable, Mapping, Sequence
 
 from vmapx._bench import analysis
@@ -70,7 +69,7 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
         else:
             problems = [request.problem(fn, args, named, {**options, "batch": b}, surface)
                         for b in _batches(batch, surface)]
-            twin = resolve_twin(manual, fn)
+            twin, _ = request.resolve_twin(manual, fn, problems[0].name)
         context = Context([note] if note else [], baseline, fn is not None)
         broken = next((p for p in problems if p.failure is not None), None)
         if broken is not None:
@@ -111,21 +110,6 @@ def _suite_only(args: Sequence[Any], named: Mapping[str, Any], options: Mapping[
     raise UsageError(f"{used[0]} needs a function; without one vmapx.bench runs its built-in "
                      "suite", "pass the function first, e.g. vmapx.bench(dot, x=(100,), "
                      "y=(100,), batch=[8, 64])")
-
-
-def resolve_twin(manual: Any, fn: Callable[..., Any]) -> Callable[..., Any] | None:
-    """`manual` as a function: itself, a name in `fn`'s module, or a function spec."""
-    if manual is None or callable(manual):
-        return manual
-    if not isinstance(manual, str):
-        raise UsageError(f"manual={manual!r} is not a function",
-                         "give the hand-batched function, or its name")
-    module = sys.modules.get(getattr(fn, "__module__", None) or "")
-    if module is not None and manual.isidentifier() and callable(getattr(module, manual, None)):
-        return getattr(module, manual)
-    from vmapx._text.target import resolve
-
-    return resolve(manual).fn
 
 
 def _case(problem: Problem, twin: Callable[..., Any] | None) -> Case:

@@ -16,7 +16,7 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
           batch: int | None = None, axis_size: int | None = None,
           static: Mapping[str, Any] | None = None, ranks: Any = None,
           levels_in: list | None = None, levels_out: list | None = None,
-          manual: Callable[..., Any] | None = None, manual_name: str | None = None,
+          manual: Callable[..., Any] | str | None = None, manual_name: str | None = None,
           settings: JaxprSettings = JaxprSettings(), name: str | None = None,
           inputs: Mapping[str, Any] | None = None, _surface: Surface | None = None,
           **named: Any) -> JaxprReport:
@@ -31,8 +31,9 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
             a nest of vmaps, outermost first. ranks: base ranks, a nest as jax_autovmap builds.
         batch: the shapes are per-example; `batch` is inserted at each mapped input's in_axis.
         axis_size: the batch size when nothing is mapped. static: non-array arguments by name.
-        manual: the hand-batched twin, taking the batched inputs (the batch on axis 0 of each
-            mapped input, unmapped ones as they are; statics by keyword); default: the one
+        manual: the hand-batched twin (a function, its name in `fn`'s module, or a spec like
+            "examples/dot.py:batched_dot"), taking the batched inputs (the batch on axis 0 of
+            each mapped input, unmapped ones as they are; statics by keyword); default: the one
             `fn`'s module declares in VMAPX_EXAMPLES (for one vmap). manual_name: its label.
         settings: a `JaxprSettings` (stage, inline, source_info, name_stack, cost, compile).
 
@@ -51,4 +52,5 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
                    static=static, ranks=ranks, levels_in=levels_in, levels_out=levels_out,
                    name=name)
     p = request.problem(fn, args, {**(inputs or {}), **named}, options, surface)
-    return analyze(p, manual, manual_name, settings)
+    twin, label = request.resolve_twin(manual, fn, p.name)
+    return analyze(p, twin, manual_name or label, settings)

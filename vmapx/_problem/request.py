@@ -10,13 +10,14 @@ first), `ranks`, `batch`, `axis_size`, `static`, `name`.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Mapping, Sequence
 
 from vmapx._problem.binding import positional_names
 from vmapx._problem.problem import Problem, Request, build
 from vmapx._problem.surface import Surface
 from vmapx._text.inputs import to_spec
-from vmapx.errors import UsageError
+from vmapx.errors import TargetError, UsageError
 
 
 def function_name(fn: Callable[..., Any]) -> str:
@@ -61,3 +62,31 @@ def _levels(options: Mapping[str, Any], side: str) -> tuple[Any, ...]:
 
 
 UNSET: Any = object()
+
+
+def resolve_twin(manual: Any, fn: Callable[..., Any], fn_name: str
+                 ) -> tuple[Callable[..., Any] | None, str | None]:
+    """The hand-batched twin and its label: a function as it is; a bare name looked up in
+    `fn`'s module; else a function spec (`path/file.py:fn`, `pkg.mod:fn`, `jnp.NAME`)."""
+    if manual is None:
+        return None, None
+    if callable(manual):
+        return manual, getattr(manual, "__name__", "manual")
+    if not isinstance(manual, str):
+        raise UsageError(f"manual={manual!r} is not a function",
+                         "give the hand-batched function, or its name")
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    if manual.isidentifier() and callable(getattr(module, manual, None)):
+        return getattr(module, manual), manual
+    from vmapx._text.target import resolve
+
+    try:
+        target = resolve(manual)
+    except TargetError as err:
+        if not manual.isidentifier():
+            raise
+        raise TargetError(f"cannot resolve {manual!r}: {fn_name}'s module has no function "
+                          "by that name, and it is not a function spec",
+                          "name a function in that module, or give path/file.py:fn "
+                          f"({err.hint})") from None
+    return target.fn, target.attr

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
 from vmapx._report.bench import VARIANTS
-from vmapx.cli.common import guarded, named_args, print_json
+from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, OutAxesLevels, Ranks,
                                Static, vmap_options)
 from vmapx.errors import SpecError, UsageError
@@ -242,24 +241,3 @@ def _export(report: Any, files: dict[str, Path | None]) -> None:
         from vmapx._render.plot import to_svg
 
         write(files["--plot"], to_svg(report), "--plot")
-
-
-def check_writable(path: Path, option: str) -> None:
-    """Raise UsageError (exit 2) now, before measuring, if `path` cannot be written."""
-    hint = "give a file in a folder you can write to"
-    if path.is_dir():
-        raise UsageError(f"{option} {path}: is a folder, not a file", hint)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"{option} {path}: the folder {parent} does not exist",
-                         f"create it first (mkdir -p {parent}), or {hint}")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"{option} {path}: cannot write there (permission denied)", hint)
-
-
-def write(path: Path, text: str, option: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{option} {path}: cannot write: {exc.strerror or exc}",
-                         "give a file in a folder you can write to") from None

@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from vmapx.cli.common import guarded, print_json
+from vmapx.cli.common import check_writable, guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                OutAxesLevels, Ranks, Static, vmap_options)
-from vmapx.errors import TargetError, UsageError
-
-
-def _writable(path: str | None, flag: str) -> None:
-    """Refuse an export path that cannot be written before any tracing starts."""
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        why = ("is a directory" if os.path.isdir(path) else "its folder does not exist"
-               if not os.path.isdir(folder) else "its folder is not writable")
-        raise UsageError(f"{flag} {path}: cannot write there ({why})",
-                         f"give {flag} a file in a folder you can write, e.g. {flag} out"
-                         f"{'.svg' if flag == '--svg' else '.html'}")
-
-
-def _manual(spec: str | None, fn: Callable[..., Any], function: str
-            ) -> tuple[Callable[..., Any] | None, str | None]:
-    """--manual SPEC: a bare name is looked up in the module of a FUNCTION named by path or
-    `module:fn`; anything else is resolved as a function spec. None: the library takes the twin
-    the module declares."""
-    from vmapx._text.target import resolve
-
-    if spec is None:
-        return None, None
-    module = sys.modules.get(getattr(fn, "__module__", None) or "")
-    if spec.isidentifier() and ":" in function and module is not None:
-        if not callable(getattr(module, spec, None)):
-            raise TargetError(f"{function}'s module has no function {spec!r} for --manual",
-                              "name a function in that module, or give path/file.py:fn")
-        return getattr(module, spec), spec
-    target = resolve(spec)
-    return target.fn, target.attr
+from vmapx.errors import UsageError
 
 
 def _export(renderable: Any, svg: str | None, html: str | None, title: str) -> None:
@@ -143,14 +109,14 @@ def jaxpr(
         from vmapx._jaxpr.settings import JaxprSettings
         from vmapx._problem.surface import Surface
 
-        _writable(svg, "--svg")
-        _writable(html, "--html")
+        for path, option in ((svg, "--svg"), (html, "--html")):
+            if path is not None:
+                check_writable(path, option)
         fn, given, options = vmap_options(function, ctx.args, arg, in_axes, out_axes, ranks,
                                           static)
-        twin, twin_name = _manual(manual, fn, function)
         settings = JaxprSettings(stage, inline, source_info, name_stack, cost, compile_)
-        report = run(fn, inputs=given, batch=batch, axis_size=axis_size, manual=twin,
-                     manual_name=twin_name, settings=settings, _surface=Surface("jaxpr"),
+        report = run(fn, inputs=given, batch=batch, axis_size=axis_size, manual=manual,
+                     settings=settings, _surface=Surface("jaxpr"),
                      **options)
         code = 0 if report.ok else 1
         if json:
