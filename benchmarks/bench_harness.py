@@ -10,7 +10,7 @@
    jitted dot on CPU flips between ~6 µs (run inline) and ~28 µs (handed to a worker thread)
    from one compiled executable to the next, so two honest timers disagree by which mode
    they drew, not by how they measure. `--async-dispatch` keeps JAX's default to show it.
-2. The harness's own overhead per call, on a no-op: `bench_stats.measure` on a Python no-op
+2. The harness's own overhead per call, on a no-op: `vmapx._bench.stats.measure` on a Python no-op
    (its loop and the call), and the same with the wrapper every variant goes through
    (`jax.block_until_ready` on the output), against `timeit` on the same no-op.
 """
@@ -27,15 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def vmapx_dot_median() -> float:
-    from vmapx._bench import analysis as bench
-    from vmapx._text.specs import parse_shape
+def vmapx_dot_median(async_dispatch: bool) -> float:
+    import vmapx
+    from vmapx._bench.settings import BenchSettings
 
     sys.path.insert(0, str(ROOT / "examples"))
     from dot import dot  # noqa: E402  (examples/dot.py, the seed's function)
 
-    given = {"x": parse_shape("f32[100]"), "y": parse_shape("f32[100]")}
-    report = bench.run(bench.cases(dot, "dot", given, 0, {}, [5]), variants=["jit-vmap"])
+    report = vmapx.bench(dot, "f32[100]", "f32[100]", batch=5, settings=BenchSettings(
+        variants=("jit-vmap",), async_dispatch=async_dispatch))
     return report.results[0].median_s
 
 
@@ -58,13 +58,14 @@ def hand_dot_median(repeat: int = 15) -> float:
 def noop_overheads() -> dict[str, float]:
     import jax
 
-    from vmapx._bench.stats import Settings, measure
+    from vmapx._bench.settings import BenchSettings
+    from vmapx._bench.stats import measure
+    from vmapx._bench.values import blocking
 
     def noop():
         return None
 
-    settings = Settings(runs=25, min_time=0.3)
-    from vmapx._bench.variants import blocking
+    settings = BenchSettings(runs=25, min_time=0.3)
 
     ready = jax.numpy.zeros(()).block_until_ready()
 
@@ -103,7 +104,7 @@ def main() -> int:
     print(f"seed 001 dot, jit(vmap(jnp.dot)) on f32[5,100] x2, per call "
           f"({jax.devices()[0].device_kind}, CPU async dispatch {mode}):")
     for i in range(rounds):
-        ours.append(vmapx_dot_median())
+        ours.append(vmapx_dot_median(opts.async_dispatch))
         hand.append(hand_dot_median())
         print(f"  round {i + 1}: vmapx {fmt(ours[-1])}   hand timeit {fmt(hand[-1])}")
     a, b = statistics.median(ours), statistics.median(hand)

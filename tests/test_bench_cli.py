@@ -108,11 +108,12 @@ def test_compare_and_fail_above(runner, tmp_path):
 def test_bad_input_exits_2_before_measuring(runner, args, says):
     r = run(runner, *args)
     assert r.exit_code == 2, r.output
-    assert says in r.output and "measured" not in r.output
+    flat = " ".join(r.output.split())  # a long path wraps the message at 80 columns
+    assert says in flat and "measured" not in r.output
 
 
 def test_missing_backend(runner):
-    from vmapx._bench.analysis import available_backends
+    from vmapx._bench.device import available_backends
 
     missing = next((b for b in ("tpu", "gpu") if b not in available_backends()), "nosuch")
     r = run(runner, "jnp.sin", "--a", "3", "--batch", "2", "--backend", missing)
@@ -121,7 +122,7 @@ def test_missing_backend(runner):
 
 
 def test_suite_without_examples_folder(runner, monkeypatch, tmp_path):
-    monkeypatch.setattr("vmapx.cli.bench.examples_dir", lambda: tmp_path)
+    monkeypatch.setattr("vmapx._bench.suite.examples_dir", lambda: tmp_path)
     r = run(runner)
     assert r.exit_code == 2 and "examples/ folder" in r.output
 
@@ -152,3 +153,67 @@ def test_help_does_not_import_jax():
             "assert '--export-markdown' in r.output; print('jax' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+# -- the CLI is one library call: its --json is the library's to_json() ---------------------------
+
+FAST = ["--runs", "1", "--min-time", "0", "--warmup", "0"]
+
+
+def _untimed(data):
+    """A report's JSON without what differs from one run to the next (the measurements)."""
+    from vmapx._report.bench import TIMING_FIELDS
+
+    out = {k: v for k, v in data.items() if k != "wall_s"}
+    out["settings"] = {k: v for k, v in data["settings"].items() if k != "clock_tick_s"}
+    out["results"] = [{k: v for k, v in r.items() if k not in TIMING_FIELDS}
+                      for r in data["results"]]
+    return out
+
+
+@pytest.mark.parametrize("cli, args, options", [
+    (["jnp.add", "--a", "3", "--b", "3", "--batch", "2"], ((3,), (3,)), {"batch": [2]}),
+    (["jnp.add", "--a", "2,3", "--b", "3,3"], ((2, 3), (3, 3)), {}),
+])
+def test_json_is_the_library_calls_to_json(runner, cli, args, options):
+    import jax.numpy as jnp
+
+    import vmapx
+    from vmapx._bench.settings import BenchSettings
+    from vmapx._problem.surface import Surface
+
+    r = run(runner, *cli, *FAST, "--variants", "loop,vmap", "--json")
+    settings = BenchSettings(variants=("loop", "vmap"), runs=1, min_time=0, warmup=0)
+    report = vmapx.bench(jnp.add, *args, settings=settings, name="jnp.add",
+                         _surface=Surface("bench"), **options)
+    assert r.exit_code == (0 if report.ok else 1), r.output
+    data = json.loads(r.stdout)
+    assert data["command"] == "bench" and data["schema_version"] >= 2
+    assert _untimed(data) == _untimed(report.to_json())
+    assert [x["variant"] for x in data["results"]] == [x.variant for x in report.results]
+
+
+def test_structural_failure_exits_1_with_the_error_in_json(runner):
+    r = run(runner, "jnp.add", "--a", "2,3", "--b", "3,3", *FAST, "--json")
+    assert r.exit_code == 1, r.output
+    data = json.loads(r.stdout)
+    assert data["ok"] is False and data["results"] == [] and data["levels"] == []
+    assert data["error"]["kind"] == "inconsistent_sizes"
+    assert data["error"]["hint"].startswith("try --in-axes None,0")
+    r = run(runner, "jnp.add", "--a", "2,3", "--b", "3,3", *FAST)
+    assert r.exit_code == 1, r.output
+    assert "vmap fails: inconsistent_sizes" in r.output and "measured" not in r.output
+
+
+def test_dict_params_batch_sweep_matches_the_loop(runner):
+    r = run(runner, "tests/fixtures/nest_funcs.py:affine", "--params",
+            '{"W": "f32[3,5]", "b": [3]}', "--x", "5", "--in-axes", '{"W": null, "b": null},0',
+            "--batch", "8,16", *FAST, "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert [(x["batch_size"], x["variant"]) for x in data["results"]] == [
+        (b, v) for b in (8, 16) for v in ("loop", "loop-jit", "vmap", "jit-vmap", "lax-map")]
+    assert all(x["status"] == "timed" and x["matches_loop"] for x in data["results"])
+    assert data["levels"][0]["in_axes"] == [{"W": None, "b": None}, 0]
+    assert data["levels"][0]["batch_size"] == 8
+    assert any("no hand-batched version known" in n for n in data["notes"])

@@ -1,20 +1,24 @@
-"""`vmapx._bench.analysis` without the CLI, on tiny inputs: variants, the value check, backends, Ctrl-C.
+"""`vmapx.bench` without the CLI, on tiny inputs: variants, the value check, backends, Ctrl-C.
 
 No assertion on absolute times: only on what was measured, not how fast it was.
 """
+
+from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from vmapx._bench import analysis as bench
-from vmapx._bench import variants as bench_values
-from vmapx._bench.stats import Settings
+from vmapx._bench import values
+from vmapx._bench.api import bench
+from vmapx._bench.device import available_backends, pick_device
+from vmapx._bench.settings import BenchSettings, NullProgress
+from vmapx._problem.surface import Surface
+from vmapx._report.bench import VARIANTS
 from vmapx.errors import UsageError
-from vmapx._text.specs import parse_shape
 
-QUICK = Settings(runs=2, min_time=0.0, warmup=0, sample_time=1e-4)
+QUICK = BenchSettings(runs=2, min_time=0.0, warmup=0, sample_time=1e-4, tick=1e-7)
 
 
 def dot(x, y):
@@ -33,9 +37,9 @@ def wrong_shape_twin(xs, ys):
     return jnp.einsum("bi,bi->b", xs, ys)[:, None]
 
 
-def dot_cases(manual, batches=(3,)):
-    given = {"x": parse_shape("f32[4]"), "y": parse_shape("f32[4]")}
-    return bench.cases(dot, "dot", given, 0, {}, list(batches), manual)
+def dot_bench(manual=None, batch=3, **settings):
+    return bench(dot, (4,), (4,), batch=batch, manual=manual,
+                 settings=replace(QUICK, **settings))
 
 
 def by_variant(report):
@@ -43,9 +47,9 @@ def by_variant(report):
 
 
 def test_every_variant_is_timed_and_matches_the_loop():
-    report = bench.run(dot_cases(good_twin), settings=QUICK, tick=1e-7)
+    report = dot_bench(good_twin)
     got = by_variant(report)
-    assert list(got) == list(bench.VARIANTS)
+    assert list(got) == list(VARIANTS)
     for r in got.values():
         assert r.status == "timed" and r.matches_loop is True, r
         assert r.samples >= QUICK.runs and r.median_s > 0 and r.min_s <= r.median_s
@@ -55,11 +59,12 @@ def test_every_variant_is_timed_and_matches_the_loop():
     assert all(got[v].compile_s > 0 for v in ("loop-jit", "jit-vmap", "lax-map", "jit-manual"))
     assert report.backend == jax.default_backend() and report.jax_version == jax.__version__
     assert report.x64 is False and not report.interrupted and report.ok
+    assert [(lv.level, lv.batch_size, lv.shapes) for lv in report.levels] == [
+        (0, 3, [(3, 4), (3, 4)])]
 
 
 def test_value_check_catches_a_wrong_hand_batched_function():
-    report = bench.run(dot_cases(wrong_twin), variants=["loop", "jit-vmap", "manual",
-                                                        "jit-manual"], settings=QUICK, tick=1e-7)
+    report = dot_bench(wrong_twin, variants=("loop", "jit-vmap", "manual", "jit-manual"))
     got = by_variant(report)
     for v in ("manual", "jit-manual"):
         assert got[v].status == "mismatch" and got[v].matches_loop is False
@@ -69,52 +74,49 @@ def test_value_check_catches_a_wrong_hand_batched_function():
 
 
 def test_value_check_reports_a_wrong_shape():
-    report = bench.run(dot_cases(wrong_shape_twin), variants=["loop", "manual"],
-                       settings=QUICK, tick=1e-7)
+    report = dot_bench(wrong_shape_twin, variants=("loop", "manual"))
     assert "shape f32[3,1] but the loop gives f32[3]" in by_variant(report)["manual"].detail
 
 
 def test_mismatch_tolerances():
     a = np.linspace(-3, 3, 50, dtype=np.float32)
-    assert bench_values.mismatch(a + 1e-6, a) is None          # summation-order noise
-    assert bench_values.mismatch(a[::-1], a) is not None       # a permuted batch
+    assert values.mismatch(a + 1e-6, a) is None          # summation-order noise
+    assert values.mismatch(a[::-1], a) is not None       # a permuted batch
     ints = np.arange(5, dtype=np.int32)
-    assert bench_values.mismatch(ints + 1, ints) is not None   # integers: exact
-    assert "structure" in bench_values.mismatch((a, a), a)
+    assert values.mismatch(ints + 1, ints) is not None   # integers: exact
+    assert "structure" in values.mismatch((a, a), a)
 
 
 def test_inputs_are_random_and_on_the_device():
-    case = dot_cases(None)[0]
     dev = jax.devices()[0]
-    args = bench_values.random_inputs(case.placed, np.random.default_rng(0), dev)
+    args = values.random_leaves([(3, 4), (3, 4)], ["float32", "float32"],
+                                np.random.default_rng(0), dev)
     assert [a.shape for a in args] == [(3, 4), (3, 4)]
     assert all(a.devices() == {dev} for a in args)
     assert len(np.unique(np.asarray(args[0]))) == 12  # neither ones nor zeros
 
 
 def test_sweep_gives_one_row_per_batch_and_variant():
-    report = bench.run(dot_cases(None, batches=(2, 5)), variants=["loop", "jit-vmap"],
-                       settings=QUICK, tick=1e-7)
+    report = dot_bench(batch=[2, 5], variants=("loop", "jit-vmap"))
     assert [(r.batch_size, r.variant) for r in report.results] == [
         (2, "loop"), (2, "jit-vmap"), (5, "loop"), (5, "jit-vmap")]
     assert report.batch_sizes("dot") == [2, 5]
     assert "x f32[5,4]" in report.results[-1].inputs
+    assert report.levels[0].batch_size == 2  # the first batch size's levels
 
 
 def test_manual_variants_need_a_twin():
-    report = bench.run(dot_cases(None), variants=["loop", "manual"], settings=QUICK, tick=1e-7)
+    report = dot_bench(variants=("loop", "manual"))
     assert [r.variant for r in report.results] == ["loop"]
-    assert any("--manual" in n for n in report.notes)
+    assert any("give one with manual=" in n for n in report.notes)
 
 
 def test_in_axes_none_and_nonzero():
     def affine(W, x):
         return W @ x
 
-    given = {"W": parse_shape("f32[3,4]"), "x": parse_shape("f32[4,5]")}
-    cases = bench.cases(affine, "affine", given, (None, 1), {}, [None],
-                        lambda W, xs: xs @ W.T)
-    report = bench.run(cases, settings=QUICK, tick=1e-7)
+    report = bench(affine, (3, 4), (4, 5), in_axes=(None, 1), manual=lambda W, xs: xs @ W.T,
+                   settings=QUICK)
     assert report.results[0].batch_size == 5
     assert all(r.matches_loop for r in report.results), [r.detail for r in report.results]
 
@@ -125,24 +127,102 @@ def test_a_variant_that_raises_is_reported_not_fatal():
             raise ValueError("no tracing, please")
         return x * 2
 
-    cases = bench.cases(picky, "picky", {"x": parse_shape("f32[2]")}, 0, {}, [2])
-    report = bench.run(cases, variants=["loop", "jit-vmap"], settings=QUICK, tick=1e-7)
+    report = bench(picky, (2,), batch=2, settings=replace(QUICK, variants=("loop", "jit-vmap")))
     got = by_variant(report)
     assert got["loop"].status == "timed"
     assert got["jit-vmap"].status == "error" and "no tracing" in got["jit-vmap"].detail
 
 
+def test_vmapx_own_errors_are_not_variant_rows(monkeypatch):
+    """A bug in vmapx's variant builder reaches the caller; it is no "error" row."""
+    from vmapx._bench import variants
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in vmapx")
+
+    monkeypatch.setattr(variants, "build", broken)
+    with pytest.raises(RuntimeError, match="a bug in vmapx"):
+        dot_bench(variants=("loop",))
+
+
+def test_out_axes_that_do_not_fit_the_outputs_are_a_usage_error():
+    def two(x):
+        return x, x * 2
+
+    with pytest.raises(UsageError, match="out_axes has 3 entries but the function returns 2"):
+        bench(two, (4, 3), out_axes=(0, 0, 0), settings=replace(QUICK, variants=("loop",)))
+
+
+def test_a_failing_vmap_is_reported_not_raised():
+    report = bench(jnp.add, (2, 3), (3, 3), settings=QUICK)
+    assert not report.ok and report.results == [] and report.levels == []
+    assert report.error.kind == "inconsistent_sizes"
+    assert report.error.suggestions and "in_axes=(None, 0)" in report.error.hint
+    data = report.to_json()
+    assert data["command"] == "bench" and data["ok"] is False
+    assert data["error"]["kind"] == "inconsistent_sizes" and data["results"] == []
+
+
+def test_twin_of_a_nest_takes_the_inputs_with_level_0_moved_to_axis_0():
+    """Two levels, the outer one mapping x on axis 1: the twin gets x with that axis first."""
+    def f(x):
+        return x * 2
+
+    def twin(xs):  # xs: (4, 5, 3), the outer batch first, the inner one still on axis 0
+        return jnp.transpose(xs * 2, (1, 0, 2))
+
+    report = bench(f, (5, 4, 3), levels_in=[1, 0], levels_out=[1, 0], manual=twin,
+                   settings=replace(QUICK, variants=("loop", "vmap", "manual")))
+    assert [(r.variant, r.status, r.matches_loop) for r in report.results] == [
+        ("loop", "timed", True), ("vmap", "timed", True), ("manual", "timed", True)]
+    assert report.results[0].batch_shape == [4, 5]
+
+
+def test_dict_params_with_a_batch_sweep_match_the_loop():
+    from tests.fixtures.nest_funcs import affine
+
+    report = bench(affine, {"W": (3, 5), "b": (3,)}, (5,), in_axes=({"W": None, "b": None}, 0),
+                   batch=[2, 3], settings=replace(QUICK, variants=("loop", "vmap", "lax-map")))
+    assert [(r.batch_size, r.variant, r.matches_loop) for r in report.results] == [
+        (b, v, True) for b in (2, 3) for v in ("loop", "vmap", "lax-map")]
+
+
+def test_compare_against_a_baseline_dict_is_part_of_the_report():
+    first = dot_bench(variants=("jit-vmap",))
+    baseline = first.to_json()
+    baseline["results"][0]["median_s"] = 1e-12       # impossibly fast: now a regression
+    report = dot_bench(variants=("jit-vmap",), compare=baseline, fail_above=10)
+    assert report.baseline == "baseline" and len(report.compare) == 1
+    assert report.compare[0].change_pct > 10 and report.regressions == report.compare
+    assert report.to_json()["compare"][0]["change_pct"] > 10
+
+
+@pytest.mark.parametrize("settings, says", [
+    (BenchSettings(variants=("jit-vamp",)), "unknown variant 'jit-vamp'"),
+    (BenchSettings(fail_above=5), "fail_above needs a baseline"),
+    (BenchSettings(compare="/no/such/base.json"), "no such file"),
+])
+def test_bad_settings_are_usage_errors(settings, says):
+    with pytest.raises(UsageError, match=says):
+        bench(dot, (4,), (4,), batch=2, settings=settings)
+
+
+def test_options_without_a_function_are_refused():
+    with pytest.raises(UsageError, match="batch needs a function; without one vmapx.bench"):
+        bench(batch=8)
+
+
 def test_missing_backend_lists_the_available_ones():
-    have = bench.available_backends()
+    have = available_backends()
     missing = next((b for b in ("tpu", "gpu") if b not in have), "no-such-backend")
     with pytest.raises(UsageError) as info:
-        bench.pick_device(missing)
+        pick_device(missing, Surface("bench"))
     assert info.value.exit_code == 2
     assert missing in info.value.message and have[0] in info.value.message
 
 
 def test_ctrl_c_returns_what_was_measured_so_far():
-    class StopOnThird(bench.NullProgress):
+    class StopOnThird(NullProgress):
         def __init__(self):
             self.seen = 0
 
@@ -151,8 +231,7 @@ def test_ctrl_c_returns_what_was_measured_so_far():
             if self.seen == 3:
                 raise KeyboardInterrupt
 
-    report = bench.run(dot_cases(good_twin), settings=QUICK, tick=1e-7,
-                       progress=StopOnThird())
+    report = dot_bench(good_twin, progress=StopOnThird())
     assert report.interrupted
     assert [r.variant for r in report.results] == ["loop", "loop-jit"]
 
@@ -166,27 +245,28 @@ def test_ctrl_c_from_the_clock_mid_measurement():
             raise KeyboardInterrupt
         return reads[0] * 1e-3
 
-    report = bench.run(dot_cases(None), variants=["loop", "jit-vmap"], settings=QUICK,
-                       clock=clock, tick=1e-7)
+    report = dot_bench(variants=("loop", "jit-vmap"), clock=clock)
     assert report.interrupted and len(report.results) < 2
 
 
 def test_compile_counter_sees_a_new_shape():
     f = jax.jit(lambda x: x + 1)
     x = jnp.ones(7).block_until_ready()
-    before = bench_values.compile_count()
+    before = values.compile_count()
     f(x).block_until_ready()
     f(x).block_until_ready()  # cached: no new compile
-    assert bench_values.compile_count() - before == 1
+    assert values.compile_count() - before == 1
 
 
-def test_suite_lists_the_seed_functions(tmp_path):
-    from pathlib import Path
+def test_suite_lists_the_seed_functions(monkeypatch, tmp_path):
+    from vmapx._bench import suite
 
-    cases = bench.suite(Path(__file__).resolve().parent.parent / "examples")
-    assert [c.function for c in cases] == ["dot", "dot.affine", "neuron.model", "convolve",
-                                           "logistic.predict_single",
-                                           "logistic.per_example_grad"]
-    assert cases[0].batch_size == 5 and all(c.manual is not None for c in cases)
-    with pytest.raises(UsageError):
-        bench.suite(tmp_path)
+    problems = suite.suite(Surface("bench", cli=False))
+    assert [p.name for p in problems] == ["dot", "dot.affine", "neuron.model", "convolve",
+                                          "logistic.predict_single",
+                                          "logistic.per_example_grad"]
+    assert problems[0].size == 5 and all(p.twin is not None for p in problems)
+    assert all(not p.notes for p in problems)  # the suite says where its inputs are from
+    monkeypatch.setattr(suite, "examples_dir", lambda: tmp_path)
+    with pytest.raises(UsageError, match="examples/ folder"):
+        suite.suite(Surface("bench", cli=False))

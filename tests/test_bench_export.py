@@ -8,11 +8,16 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 
-from vmapx._bench import export as export
-from vmapx._bench.analysis import BenchReport, VariantResult
-from vmapx._render.plot import to_svg
-from vmapx.errors import UsageError
+from dataclasses import replace
+
+from vmapx._bench.baseline import compare, load_baseline
+from vmapx._problem.surface import Surface
+from vmapx._render import export
 from vmapx._render.bench import fmt_time, render_bench, render_compare
+from vmapx._render.plot import to_svg
+from vmapx._report.bench import BenchReport, VariantResult
+from vmapx.cli.common import check_writable
+from vmapx.errors import UsageError
 
 ISSUE_TOP = {"backend", "device", "jax_version", "x64", "results"}
 ISSUE_RESULT = {"function", "batch_size", "variant", "compile_s", "median_s", "iqr_s", "min_s",
@@ -78,15 +83,18 @@ def test_compare_and_fail_above():
     baseline["results"][1]["median_s"] = 4e-6     # jit-vmap at 8 was faster: now 50% slower
     baseline["results"].append({"function": "old", "batch_size": 1, "variant": "loop",
                                 "median_s": 1.0})
-    changes = export.compare(SWEEP, baseline)
+    changes = compare(SWEEP.results, baseline, complete=True)
     by_key = {(c.function, c.batch_size, c.variant): c for c in changes}
     assert by_key[("dot", 8, "jit-vmap")].change_pct == pytest.approx(50)
     assert by_key[("dot", 8, "loop")].change_pct == pytest.approx(0)
     assert by_key[("old", 1, "loop")].current_s is None  # gone
-    assert [c.variant for c in export.regressions(changes, 20)] == ["jit-vmap"]
-    assert export.regressions(changes, 60) == []
-    text = _text(render_compare(changes, "base.json", 20))
+    with_compare = replace(SWEEP, compare=changes, baseline="base.json", fail_above=20)
+    assert [c.variant for c in with_compare.regressions] == ["jit-vmap"]
+    assert replace(with_compare, fail_above=60).regressions == []
+    text = _text(render_compare(with_compare))
     assert "+50.0%" in text and "1 got slower by more than 20%" in text and "gone" in text
+    assert "change against base.json" in _text(render_bench(with_compare), 120)
+    assert compare(SWEEP.results, baseline, complete=False)[-1].function == "dot"
 
 
 @pytest.mark.parametrize("content, says", [
@@ -96,15 +104,15 @@ def test_bad_baseline(tmp_path, content, says):
     if content is not None:
         path.write_text(content)
     with pytest.raises(UsageError, match=says):
-        export.load_baseline(path)
+        load_baseline(path, Surface("bench"))
 
 
 def test_unwritable_paths(tmp_path):
     with pytest.raises(UsageError, match="does not exist"):
-        export.check_writable(tmp_path / "nope" / "x.json", "--export-json")
-    with pytest.raises(UsageError, match="is a folder"):
-        export.check_writable(tmp_path, "--plot")
-    export.check_writable(tmp_path / "fine.csv", "--export-csv")  # no error
+        check_writable(tmp_path / "nope" / "x.json", "--export-json")
+    with pytest.raises(UsageError, match="is a directory"):
+        check_writable(tmp_path, "--plot")
+    check_writable(tmp_path / "fine.csv", "--export-csv")  # no error
 
 
 def test_svg_sweep_and_bars_parse():
@@ -150,7 +158,21 @@ def test_compare_matches_nests_by_their_batch_shape():
     """A 4×5 nest and a 5×4 nest both have 20 examples: they are not compared with each other."""
     base = report([result("vmap", 20, 1e-5, batch_shape=[4, 5])])
     now = report([result("vmap", 20, 9e-5, batch_shape=[5, 4])])
-    changes = export.compare(now, json.loads(export.to_json_text(base)))
+    changes = compare(now.results, json.loads(export.to_json_text(base)), complete=True)
     assert [(c.baseline_s, c.current_s) for c in changes] == [(None, 9e-5), (1e-5, None)]
-    same = export.compare(base, json.loads(export.to_json_text(base)))
+    same = compare(base.results, json.loads(export.to_json_text(base)), complete=True)
     assert [c.change_pct for c in same] == [pytest.approx(0)]
+
+
+def test_a_failure_renders_its_error_and_exports_its_json():
+    from vmapx._report.common import ErrorInfo, Suggestion
+
+    error = ErrorInfo("inconsistent_sizes", "the mapped axes have different sizes", "try this",
+                      [Suggestion([None, 0], [(3, 2, 3)])])
+    rep = report([], error=error, notes=["a note"])
+    text = _text(render_bench(rep))
+    assert "vmap fails: inconsistent_sizes" in text and "None,0" in text and "a note" in text
+    assert "measured" not in text and not rep.ok
+    data = json.loads(export.to_json_text(rep))
+    assert data["error"]["kind"] == "inconsistent_sizes" and data["results"] == []
+    assert data["schema_version"] >= 2 and data["command"] == "bench"

@@ -76,17 +76,26 @@ def test_ranks_with_a_manual_twin_that_takes_the_inputs_as_given(runner):
                                                         "jit-manual")]
 
 
-def test_declared_twin_is_skipped_with_a_note_for_ranks(runner):
-    r = run(runner, "examples/autovmap.py:foo", "--s", "f32[]", "--v", "5,3", "--m", "5,3,3",
-            "--ranks", "0,1,2", *QUICK, "--variants", "loop,manual,jit-manual")
+def test_declared_twin_is_skipped_with_a_note_for_a_nest(runner):
+    """The module's twin is written for one vmap: for a nest of two it is skipped, saying so."""
+    nest = ["examples/autovmap.py:foo", "--s", "f32[]", "--v", "4,5,3", "--m", "4,5,3,3",
+            "--ranks", "0,1,2", *QUICK]
+    r = run(runner, *nest, "--variants", "loop,manual,jit-manual")
     assert r.exit_code == 0, r.output
     assert r.output.count("– skipped") == 2
     assert "manual, jit-manual skipped: the module's hand-batched batched_foo" in r.output
     assert "2 variants measured" not in r.output and "1 variant measured" in r.output
-    r = run(runner, "examples/autovmap.py:foo", "--s", "f32[]", "--v", "5,3", "--m", "5,3,3",
-            "--ranks", "0,1,2", *QUICK, "--variants", "loop,manual", "--json")
+    r = run(runner, *nest, "--variants", "loop,manual", "--json")
     assert results(r) == [("loop", "timed", True), ("manual", "skipped", None)]
     assert "--manual SPEC" in json.loads(r.stdout)["results"][1]["detail"]
+
+
+def test_declared_twin_is_used_when_ranks_give_one_vmap(runner):
+    """One path: --ranks that give one level is a plain vmap, and the declared twin fits it."""
+    r = run(runner, "examples/autovmap.py:foo", "--s", "f32[]", "--v", "5,3", "--m", "5,3,3",
+            "--ranks", "0,1,2", *QUICK, "--variants", "loop,manual,jit-manual", "--json")
+    assert r.exit_code == 0, r.output
+    assert results(r) == [(v, "timed", True) for v in ("loop", "manual", "jit-manual")]
 
 
 def test_markdown_export_shows_the_nest_and_skipped_rows(runner, tmp_path):
@@ -151,12 +160,14 @@ def test_wrong_nested_twin_is_caught_before_timing(runner, mod):
 
 @pytest.mark.parametrize("args, code, says", [
     (["examples/autovmap.py:foo", "--s", "f32[]", "--v", "5,3", "--m", "5,3,3", "--ranks",
-      "0,1,2", "--batch", "4,8"], 2, "with --ranks the batch dims come from the shapes"),
+      "0,1,2", "--batch", "4,8"], 2, "with ranks the batch dims come from the shapes"),
     (["jnp.add", "--a", "2,3", "--b", "2,3", "--in-axes", "0", "--in-axes", "0", "--batch", "4"],
      2, "with 2 nested vmaps the batch dims come from the shapes"),
     (["examples/autovmap.py:foo", "--s", "f32[]", "--v", "3", "--m", "3,3", "--ranks", "0,1,2"],
      2, "no argument of examples/autovmap.py:foo has extra leading dims"),
-    (["examples/autovmap.py:foo", "--ranks", "0,1,2"], 2, "declared inputs are per-example"),
+    # the declared inputs are per-example (with the declared batch): ranks need full shapes
+    (["examples/autovmap.py:foo", "--ranks", "0,1,2"], 2,
+     "declared inputs (VMAPX_EXAMPLES) are per-example"),
     (["examples/autovmap.py:foo", "--s", "f32[]", "--v", "5,3", "--m", "4,3,3", "--ranks",
       "0,1,2"], 1, "do not broadcast at level 0"),
     ([f"{F}:affine", "--params", PARAMS, "--x", "4,5", "--in-axes", '{"W": null},0'], 1,
@@ -189,25 +200,27 @@ def test_nested_loop_and_lax_map_equal_a_real_vmap_nest():
     import jax
     import jax.numpy as jnp
 
-    from vmapx._bench import nest_variants as bench_nest_values
-    from vmapx._bench import variants as bench_values
-    from vmapx._bench.nest import nest_cases
-    from vmapx._text.specs import ShapeSpec
+    from vmapx._bench import values, variants
+    from vmapx._problem import request
+    from vmapx._problem.surface import Surface
 
     def f(p, x):
         return {"y": p["W"] @ x + p["b"], "n": jnp.sum(x)}
 
-    given = {"p": {"W": ShapeSpec((3, 4, 5)), "b": ShapeSpec((3,))}, "x": ShapeSpec((2, 5))}
     levels_in = [({"W": None, "b": None}, 0), ({"W": 1, "b": None}, None)]
     levels_out = [1, {"y": 0, "n": 0}]
-    (case,), _ = nest_cases(f, "f", given, levels_in, levels_out, None, {}, None)
-    assert case.batch_shape == [2, 4]
-    raw = bench_nest_values.random_leaves(case, np.random.default_rng(0), jax.devices()[0])
-    built = bench_nest_values.build(case, raw)
-    W, b, x = raw
+    problem = request.problem(f, (), {"p": {"W": (3, 4, 5), "b": (3,)}, "x": (2, 5)},
+                              {"levels_in": levels_in, "levels_out": levels_out},
+                              Surface("bench", cli=False))
+    assert [lv.size for lv in problem.levels] == [2, 4]
+    leaves = values.random_leaves([lf.shape for lf in problem.leaves],
+                                  [lf.dtype for lf in problem.leaves],
+                                  np.random.default_rng(0), jax.devices()[0])
+    built = variants.build(problem, leaves, None)
+    W, b, x = leaves
     want = jax.vmap(jax.vmap(f, in_axes=({"W": 1, "b": None}, None), out_axes={"y": 0, "n": 0}),
                     in_axes=({"W": None, "b": None}, 0), out_axes=1)({"W": W, "b": b}, x)
     for name in ("loop", "loop-jit", "vmap", "jit-vmap", "lax-map"):
-        got = bench_values.block(built[name].run())
-        assert bench_values.mismatch(got, want) is None, name
+        got = values.block(built[name].run())
+        assert values.mismatch(got, want) is None, name
     assert want["y"].shape == (4, 2, 3)

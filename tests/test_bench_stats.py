@@ -8,7 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from vmapx._bench.stats import (Settings, calibrate, measure, quantile, resolution,
+from vmapx._bench.settings import BenchSettings
+from vmapx._bench.stats import (calibrate, measure, quantile, resolution,
                                spread_warnings, summarize)
 
 
@@ -42,7 +43,7 @@ def fake_call(clock: FakeClock, durations):
     return call
 
 
-FAST = Settings(runs=5, min_time=0.01, warmup=1, sample_time=1e-3)
+FAST = BenchSettings(runs=5, min_time=0.01, warmup=1, sample_time=1e-3)
 
 
 def test_calibrate_makes_each_sample_reach_the_target():
@@ -76,13 +77,13 @@ def test_measure_constant_call():
 
 def test_measure_honours_runs_for_a_slow_call():
     clock = FakeClock()
-    stats = measure(fake_call(clock, 0.5), Settings(runs=3, min_time=0.0), clock)
+    stats = measure(fake_call(clock, 0.5), BenchSettings(runs=3, min_time=0.0), clock)
     assert stats.samples == 3 and stats.reps == 1 and stats.median == pytest.approx(0.5)
 
 
 def test_measure_uses_the_timer_resolution_for_the_sample_length():
     clock = FakeClock()
-    stats = measure(fake_call(clock, 1e-6), Settings(runs=3, min_time=0, sample_time=1e-6),
+    stats = measure(fake_call(clock, 1e-6), BenchSettings(runs=3, min_time=0, sample_time=1e-6),
                     clock, tick=1e-5)
     assert stats.reps * 1e-6 >= 1000 * 1e-5 / 2  # each sample ≥ ~1000 ticks
 
@@ -90,7 +91,7 @@ def test_measure_uses_the_timer_resolution_for_the_sample_length():
 def test_wide_spread_is_warned_with_its_remedy():
     clock = FakeClock()
     noisy = [1e-3, 1e-3, 4e-3, 0.6e-3] * 1000  # each call is one sample (1 rep)
-    stats = measure(fake_call(clock, noisy), Settings(runs=20, min_time=0, sample_time=1e-4),
+    stats = measure(fake_call(clock, noisy), BenchSettings(runs=20, min_time=0, sample_time=1e-4),
                     clock)
     assert stats.reps == 1
     assert any("wide spread" in w and "--min-time" in w for w in stats.warnings), stats.warnings

@@ -137,12 +137,14 @@ def test_json_round_trip_and_stdout_is_only_json(runner):
     mine = [row for row in data["explore"] if row["mine"]]
     assert mine == [{"in_axes": [0, None], "shapes": [[2, 3, 5]], "kind": None, "reason": None,
                      "mine": True}]
-    # same data as the Python API
+    # same data as the Python API, called as the CLI calls it (hints and notes name options)
     import jax.numpy as jnp
 
     import vmapx
+    from vmapx._problem.surface import Surface
+
     assert vmapx.shape(jnp.add, (2, 3, 5), None, in_axes=(0, None), explore=True,
-                       name="jnp.add").to_json() == data
+                       name="jnp.add", _surface=Surface("shape")).to_json() == data
 
 
 def test_explore_marks_the_users_row_and_caps(runner):
@@ -150,9 +152,9 @@ def test_explore_marks_the_users_row_and_caps(runner):
             "--explore")
     assert r.exit_code == 1
     assert "every in_axes combination" in r.output and "▶" in r.output
-    from vmapx._analysis import shape as shapes
+    import vmapx
 
-    rep = shapes.shape(lambda a, b, c, d: a + b + c + d, *[(2,) * 6] * 3, None, in_axes=0,
+    rep = vmapx.shape(lambda a, b, c, d: a + b + c + d, *[(2,) * 6] * 3, None, in_axes=0,
                        explore=True)
     # 4 arguments of rank 6 give 7**4 = 2401 combinations: most are not traced
     assert rep.explore_note and "of 2401" in rep.explore_note

@@ -113,7 +113,8 @@ def test_unknown_manual_is_exit_2(runner):
 
 def test_failing_vmap_is_exit_1(runner):
     r = run(runner, "examples/failing.py:relu_branch")
-    assert r.exit_code == 1 and "error:" in r.output
+    assert r.exit_code == 1 and "vmap fails: data_dependent" in r.output
+    assert "relu_branch uses a traced value as a Python bool" in r.output
 
 
 def test_pitfall_shown(runner, tmp_path):

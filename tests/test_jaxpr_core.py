@@ -10,10 +10,12 @@ import pytest
 from tests.conftest import EXAMPLES
 from vmapx._analysis import _compat as compat
 from vmapx._jaxpr import cost as jaxpr_cost
-from vmapx.errors import VmapFailure
-from vmapx._jaxpr.analysis import jaxpr
+from vmapx._jaxpr.api import jaxpr
 from vmapx._jaxpr.diff import AlignRow, align, equations, verdict
-from vmapx._jaxpr.loop import loop_fn, structs
+from vmapx._jaxpr.loop import level_structs, loop_fn
+from vmapx._jaxpr.settings import JaxprSettings
+from vmapx._problem.request import problem
+from vmapx._problem.surface import Surface
 from vmapx._text.target import resolve
 
 W = np.arange(15, dtype=np.float32).reshape(3, 5) / 10
@@ -40,6 +42,7 @@ def wrong_shape(xs):
 
 
 S = functools.partial(jax.ShapeDtypeStruct, dtype=jnp.float32)
+NO_COST = JaxprSettings(cost=False)
 
 
 @functools.lru_cache(maxsize=None)
@@ -60,13 +63,14 @@ CASES = [
 
 @pytest.mark.parametrize("fn,args,in_axes", CASES)
 def test_text_is_jax_own_printing(fn, args, in_axes):
-    report = jaxpr(fn, *args, in_axes=in_axes, cost=False)
+    report = jaxpr(fn, *args, in_axes=in_axes, settings=NO_COST)
     assert report.versions["vmap"].text == str(jax.make_jaxpr(jax.vmap(fn, in_axes))(*args))
     assert report.to_json()["versions"]["vmap"]["text"] == report.versions["vmap"].text
 
 
 def test_source_info_and_name_stack_are_pretty_print_options():
-    report = jaxpr(model, "f32[5]", batch=2, cost=False, source_info=True, name_stack=True)
+    report = jaxpr(model, "f32[5]", batch=2,
+                   settings=JaxprSettings(cost=False, source_info=True, name_stack=True))
     cj = jax.make_jaxpr(jax.vmap(model))(S((2, 5)))
     assert report.versions["vmap"].text == cj.pretty_print(use_color=False, source_info=True,
                                                            name_stack=True)
@@ -90,12 +94,13 @@ def test_seed_000_same_primitives_same_order_and_batch_axes():
 
 def test_seed_000_from_the_examples_module_matches_too():
     target = resolve(f"{EXAMPLES}/neuron.py:model")
-    r = jaxpr(target.fn, "f32[5]", batch=4, manual=target.module.batched_model, cost=False)
+    r = jaxpr(target.fn, "f32[5]", batch=4, manual=target.module.batched_model,
+              settings=NO_COST)
     assert r.verdict.startswith("same 4 primitives in the same order: dot_general")
 
 
 def test_non_matching_pair():
-    r = jaxpr(lin, "f32[5]", batch=4, manual=lin_batched, cost=False)
+    r = jaxpr(lin, "f32[5]", batch=4, manual=lin_batched, settings=NO_COST)
     assert r.verdict == "differ: 1 primitive lines up in order; only in vmap(lin): transpose"
     assert [(row.vmap, row.other, row.primitive, row.matched) for row in r.alignment] == [
         (0, 0, "dot_general", True), (1, None, "transpose", False)]
@@ -120,7 +125,8 @@ def test_comparison_looks_through_nested_jit_and_inline_shows_it_flat():
     def fb(xs):
         return jnp.maximum(jnp.sin(xs) * 2, 0.0).sum(1)
 
-    r = jaxpr(f, "f32[5]", batch=3, manual=fb, inline=True, cost=False)
+    r = jaxpr(f, "f32[5]", batch=3, manual=fb,
+              settings=JaxprSettings(cost=False, inline=True))
     assert r.verdict == "same 4 primitives in the same order: sin → mul → max → reduce_sum"
     assert "jit[" in r.versions["vmap"].text and "custom_jvp_call" in r.versions["vmap"].text
     def flat(x):
@@ -134,7 +140,7 @@ def test_primitives_are_counted_through_sub_jaxprs():
     def f(x):
         return jax.lax.fori_loop(0, 3, lambda i, c: jnp.sin(c), x)
 
-    counts = jaxpr(f, "f32[4]", batch=2, cost=False).versions["vmap"].primitives
+    counts = jaxpr(f, "f32[4]", batch=2, settings=NO_COST).versions["vmap"].primitives
     assert counts.get("sin") == 1 and (counts.get("scan") or counts.get("while"))
 
 
@@ -144,7 +150,7 @@ def test_batch_axes_known_cases():
     def f(x, w):
         return jnp.sin(w) + x  # sin(w) has no batch axis: w is unmapped
 
-    r = jaxpr(f, "f32[3,4]", "f32[3,4]", in_axes=(1, None), batch=5, cost=False)
+    r = jaxpr(f, "f32[3,4]", "f32[3,4]", in_axes=(1, None), batch=5, settings=NO_COST)
     axes = {e.primitive: e.axes for e in r.versions["vmap"].equations}
     assert axes["sin"] == [None]
     out_axis = r.versions["vmap"].equations[-1].axes
@@ -152,7 +158,8 @@ def test_batch_axes_known_cases():
 
 
 def test_batch_axis_in_the_middle():
-    r = jaxpr(lambda x: jnp.exp(x), "f32[3,4]", in_axes=1, out_axes=1, batch=5, cost=False)
+    r = jaxpr(lambda x: jnp.exp(x), "f32[3,4]", in_axes=1, out_axes=1, batch=5,
+              settings=NO_COST)
     assert r.versions["vmap"].equations[0].axes == [1]
 
 
@@ -170,14 +177,13 @@ def two_outputs(w, x):
 ])
 @pytest.mark.parametrize("b", [1, 2, 5])
 def test_loop_equation_count_matches_the_real_loop(fn, inputs, in_axes, out_axes, b):
-    from vmapx._problem.binding import resolve as place
-    from vmapx._text.specs import parse_shape
-
-    r = jaxpr(fn, *inputs, in_axes=in_axes, out_axes=out_axes, batch=b, cost=False)
+    r = jaxpr(fn, *inputs, in_axes=in_axes, out_axes=out_axes, batch=b, settings=NO_COST)
     loop = r.versions["loop"]
-    names = ["v"] if fn is model else ["w", "x"]
-    placed, _ = place(fn, dict(zip(names, map(parse_shape, inputs))), in_axes, {}, b, None, "f")
-    real = jax.make_jaxpr(loop_fn(fn, placed, out_axes, b))(*structs(placed, b))
+    p = problem(fn, inputs, {}, {"in_axes": in_axes, "out_axes": out_axes, "batch": b},
+                Surface("jaxpr", cli=False))
+    top = p.levels[0]
+    real = jax.make_jaxpr(loop_fn(p.flat(p.call), top.axes, out_axes, b))(
+        *level_structs(p, b))
     assert loop.eqn_count == len(compat.flat_eqns(real))
     assert loop.text_batch == 1 and "stack" in loop.text
     assert loop.eqn_count == loop.base + loop.per_example * b
@@ -194,7 +200,8 @@ def test_costs_present_on_cpu():
 
 
 def test_compiled_costs_and_memory():
-    r = jaxpr(model, "f32[5]", batch=4, manual=batched_model, compile=True)
+    r = jaxpr(model, "f32[5]", batch=4, manual=batched_model,
+              settings=JaxprSettings(compile=True))
     vm = r.versions["vmap"].cost
     assert vm.source == "compiled" and vm.flops > 0
     assert vm.memory["argument"] == 4 * 5 * 4 and vm.memory["output"] == 4 * 4
@@ -204,7 +211,7 @@ def test_compiled_costs_and_memory():
 def test_costs_unavailable(monkeypatch):
     monkeypatch.setattr(jaxpr_cost, "normalise", lambda raw: None)
     monkeypatch.setattr(jaxpr_cost, "memory", lambda compiled: None)
-    r = jaxpr(model, "f32[5]", batch=2, compile=True)
+    r = jaxpr(model, "f32[5]", batch=2, settings=JaxprSettings(compile=True))
     for v in r.versions.values():
         if v is not None:
             assert v.cost is None and v.cost_note == "unavailable on this backend"
@@ -224,28 +231,30 @@ def test_normalise_cost_forms():
 
 
 def test_no_cost_skips_compiling():
-    r = jaxpr(model, "f32[5]", batch=2, cost=False)
+    r = jaxpr(model, "f32[5]", batch=2, settings=NO_COST)
     assert r.versions["vmap"].cost is None and r.versions["vmap"].cost_note is None
 
 
 @pytest.mark.parametrize("stage,marker", [("stablehlo", "stablehlo.dot_general"),
                                           ("hlo", "HloModule")])
 def test_stages(stage, marker):
-    r = jaxpr(model, "f32[5]", batch=2, manual=batched_model, cost=False, stage=stage)
+    r = jaxpr(model, "f32[5]", batch=2, manual=batched_model,
+              settings=JaxprSettings(cost=False, stage=stage))
     assert marker in r.versions["vmap"].stage_text and marker in r.versions["manual"].stage_text
     assert r.to_json()["versions"]["vmap"][stage] == r.versions["vmap"].stage_text
 
 
-# --- the hand-batched twin failing ----------------------------------------------------------------
+# --- the hand-batched twin failing: reported, not raised ------------------------------------------
 
-def test_manual_with_wrong_output_shape_is_a_vmap_failure():
-    with pytest.raises(VmapFailure) as info:
-        jaxpr(model, "f32[5]", batch=4, manual=wrong_shape, cost=False)
-    assert "returns f32[3,4]" in info.value.message and "f32[4]" in info.value.message
-    assert info.value.exit_code == 1
+def test_manual_with_wrong_output_shape_is_a_reported_failure():
+    r = jaxpr(model, "f32[5]", batch=4, manual=wrong_shape, settings=NO_COST)
+    assert not r.ok and r.versions == {} and r.error.kind == "other"
+    assert "returns f32[3,4]" in r.error.message and "f32[4]" in r.error.message
+    assert r.error.suggestions == []  # vmap works: no other in_axes to suggest
+    assert r.to_json()["error"]["message"] == r.error.message
 
 
-def test_manual_that_raises_is_a_vmap_failure():
-    with pytest.raises(VmapFailure) as info:
-        jaxpr(model, "f32[5]", batch=4, manual=lambda a, b: a, cost=False)
-    assert "fails on the batched inputs" in info.value.message
+def test_manual_that_raises_is_a_reported_failure():
+    r = jaxpr(model, "f32[5]", batch=4, manual=lambda a, b: a, settings=NO_COST)
+    assert not r.ok and "fails on the batched inputs" in r.error.message
+    assert "TypeError" in r.error.jax_message

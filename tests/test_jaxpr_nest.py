@@ -40,7 +40,7 @@ def test_pytree_argument_and_pytree_in_axes(runner):
     expected = jax_text(jax.vmap(fx.affine, in_axes=({"W": None, "b": None}, 0)),
                         PARAMS_STRUCT, S((4, 5), jnp.float32))
     assert data["versions"]["vmap"]["text"] == expected
-    assert data["batch_size"] == 4 and data["levels"][0]["size"] == 4
+    assert data["batch_size"] == 4 and data["levels"][0]["batch_size"] == 4
     assert data["in_axes"] == [None, None, 0]  # W, b, x: one entry per leaf
     assert data["versions"]["loop"]["eqn_count"] > 0  # one vmap: the loop is built
     assert data["versions"]["loop"]["per_example"] > 0
@@ -102,7 +102,8 @@ def test_nested_in_axes_show_the_nests_jaxpr(runner):
     a = S((2, 3, 4), jnp.float32)
     assert data["versions"]["vmap"]["text"] == jax_text(
         jax.vmap(jax.vmap(fx.add, in_axes=1), in_axes=0), a, a)
-    assert [(lv["in_axes"], lv["size"]) for lv in data["levels"]] == [("0", 2), ("1", 4)]
+    assert [(lv["in_axes"], lv["batch_size"]) for lv in data["levels"]] == [(0, 2), (1, 4)]
+    assert data["levels"][1]["shapes"] == [[3, 4], [3, 4]]  # what level 1 is called with
     assert data["versions"]["loop"] is None and data["alignment_with"] == "none"
     assert any("no loop version for a nest of 2 vmaps" in n for n in data["notes"])
     assert data["batch_axes"][0]["axes"] == [0]  # the outermost level's batch axis
@@ -134,14 +135,16 @@ def test_ranks_one_level(runner):
     assert data["versions"]["vmap"]["text"] == jax_text(
         jax.vmap(fx.foo, in_axes=(None, 0, 0)), S((), jnp.float32), S((5, 3), jnp.float32),
         S((5, 3, 3), jnp.float32))
-    assert data["levels"] == [{"level": 0, "in_axes": "None,0,0", "out_axes": "0", "size": 5}]
+    assert data["levels"] == [{"level": 0, "in_axes": [None, 0, 0], "out_axes": 0,
+                               "batch_size": 5, "axes": [None, 0, 0],
+                               "shapes": [[], [5, 3], [5, 3, 3]], "output_shapes": []}]
     assert data["alignment_with"] == "manual"  # the declared twin fits one level
 
 
 def test_ranks_two_levels_by_name_leave_the_declared_twin_out(runner):
     data = as_json(runner, f"{F}:foo", "--s", "f32[]", "--v", "2,5,3", "--m", "5,3,3",
                    "--ranks", "s=0,v=1,m=2")
-    assert [lv["in_axes"] for lv in data["levels"]] == ["None,0,None", "None,0,0"]
+    assert [lv["in_axes"] for lv in data["levels"]] == [[None, 0, None], [None, 0, 0]]
     assert data["versions"]["vmap"]["text"] == jax_text(
         jax.vmap(jax.vmap(fx.foo, in_axes=(None, 0, 0)), in_axes=(None, 0, None)),
         S((), jnp.float32), S((2, 5, 3), jnp.float32), S((5, 3, 3), jnp.float32))
@@ -169,8 +172,9 @@ def test_nest_renders_levels_and_equations(runner):
     ((f"{F}:add", "--a", "2,3,4", "--b", "2,3", "--in-axes", "0", "--in-axes", "1"), 1,
      "out of range"),
     ((f"{F}:add", "--a", "3,4", "--b", "3,4", "--in-axes", "0", "--in-axes", "0", "--batch",
-      "2"), 2, "--batch works with one vmap"),
-    ((f"{F}:foo", "--ranks", "0,1,2"), 2, "--batch works with one vmap"),  # declared batch
+      "2"), 2, "--batch gives one vmap's batch size"),
+    ((f"{F}:foo", "--ranks", "0,1,2"), 2,
+     "declared inputs (VMAPX_EXAMPLES) are per-example, and ranks or nested vmaps take the full"),
     ((f"{F}:affine", "--params", PARAMS, "--x", "5", "--in-axes", "None,3", "--batch", "4"), 1,
      "in_axis 3 for x is out of range"),
     ((f"{F}:foo", "--s", "f32[]", "--v", "3", "--m", "3,3", "--ranks", "0,1,2"), 2,
@@ -185,18 +189,22 @@ def test_nest_renders_levels_and_equations(runner):
 def test_errors_are_explained(runner, args, code, says):
     r = run(runner, *args, "--no-cost")
     assert r.exit_code == code, r.output
-    assert "error:" in r.output and says in " ".join(r.output.split()), r.output
+    # a failing vmap (exit 1) is the report's error panel; bad input (exit 2) an `error:` line
+    assert ("vmap fails" if code == 1 else "error:") in r.output, r.output
+    assert says in " ".join(r.output.replace("│", " ").split()), r.output
 
 
 def test_python_api_takes_pytrees_nests_and_ranks():
-    from vmapx._jaxpr.analysis import jaxpr
+    from vmapx._jaxpr.api import jaxpr
+    from vmapx._jaxpr.settings import JaxprSettings
 
+    no_cost = JaxprSettings(cost=False)
     r = jaxpr(fx.affine, {"W": (3, 5), "b": (3,)}, (4, 5), in_axes=({"W": None, "b": None}, 0),
-              cost=False)
+              settings=no_cost)
     assert r.versions["vmap"].text == jax_text(
         jax.vmap(fx.affine, in_axes=({"W": None, "b": None}, 0)), PARAMS_STRUCT,
         S((4, 5), jnp.float32))
-    r = jaxpr(fx.add, (2, 3, 4), (2, 3, 4), levels_in=[0, 1], cost=False)
-    assert [lv["size"] for lv in r.levels] == [2, 4] and r.versions["loop"] is None
-    r = jaxpr(fx.foo, "f32[]", (5, 3), (5, 3, 3), ranks=(0, 1, 2), cost=False)
-    assert r.levels[0]["in_axes"] == "None,0,0" and r.versions["loop"] is not None
+    r = jaxpr(fx.add, (2, 3, 4), (2, 3, 4), levels_in=[0, 1], settings=no_cost)
+    assert [lv.batch_size for lv in r.levels] == [2, 4] and r.versions["loop"] is None
+    r = jaxpr(fx.foo, "f32[]", (5, 3), (5, 3, 3), ranks=(0, 1, 2), settings=no_cost)
+    assert tuple(r.levels[0].in_axes) == (None, 0, 0) and r.versions["loop"] is not None

@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 from rich.console import Console
 
-from vmapx._jaxpr.analysis import jaxpr
+from vmapx._jaxpr.api import jaxpr
+from vmapx._jaxpr.settings import JaxprSettings
 from vmapx._render.jaxpr import render_jaxpr
 
 W = np.ones((3, 5), np.float32)
@@ -56,7 +57,7 @@ def test_verdict_alignment_costs_and_no_pitfalls():
 
 
 def test_warnings_panel():
-    r = jaxpr(lambda x, i: x[i], "f32[5]", "i32[]", batch=3, cost=False)
+    r = jaxpr(lambda x, i: x[i], "f32[5]", "i32[]", batch=3, settings=JaxprSettings(cost=False))
     out = text(120, r)
     assert "pitfalls" in out and "batched_gather (eqn" in out
 

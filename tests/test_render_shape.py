@@ -8,7 +8,9 @@ import numpy as np
 from rich.console import Console
 
 import vmapx
-from vmapx._render.shape import BATCH_STYLE, render_shape, shape_text, to_text
+from vmapx._render import to_text
+from vmapx._render.common import BATCH_STYLE, shape_text
+from vmapx._render.shape import render_shape
 
 
 def render(report, width):
@@ -30,7 +32,7 @@ def test_tables_fit_80_columns_and_show_everything():
 def test_160_columns_does_not_wrap_the_notes():
     report = vmapx.shape(jnp.add, (2, 3, 5), None, in_axes=(0, None), name="jnp.add")
     text = render(report, 160)
-    assert "note: b had no shape: it borrows a's per-example shape (f32[3,5]); give --b to set " \
+    assert "note: b had no shape: it borrows a's per-example shape (f32[3,5]); give b=… to set " \
            "it" in text
 
 

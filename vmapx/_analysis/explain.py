@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import traceback
 
+from vmapx._problem.surface import Surface
 from vmapx.errors import VmapFailure
 from vmapx._text.specs import format_shape
 from vmapx._text.target import is_user_frame, user_location
@@ -22,13 +23,19 @@ _DATA_DEPENDENT_PREFIXES = (
 _FIXES = {
     "control_flow": "Python `if`/`while` on a traced value: use jnp.where(cond, a, b) or "
                     "lax.cond for branches, lax.while_loop/fori_loop for loops, or pass the "
-                    "value with --static NAME=VALUE if it is the same for every example",
+                    "value with {static} if it is the same for every example",
     "shape": "the value decides a shape, and every example must have the same shapes under "
-             "vmap: pass it with --static NAME=VALUE (the same for every example), or use a "
+             "vmap: pass it with {static} (the same for every example), or use a "
              "fixed size (jnp.nonzero(..., size=N), a mask with jnp.where instead of slicing)",
     "index": "boolean-mask indexing gives a data-dependent shape: use jnp.where(mask, x, 0) "
              "or the size= argument (jnp.nonzero(mask, size=N))",
 }
+
+
+def _more(surface: Surface, what: str) -> str:
+    """Where to see more: `--debug` on the command line, `error.jax_message` in Python."""
+    return f"run with --debug to see {what}" if surface.cli else \
+        "the report's error.jax_message holds JAX's full message"
 
 
 def first_line(text: str, limit: int = 160) -> str:
@@ -58,10 +65,14 @@ def _data_dependent_kind(exc: BaseException) -> str | None:
     return None
 
 
-def classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[str, tuple, str]]
-             ) -> VmapFailure:
+def classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[str, tuple, str]],
+             surface: Surface = Surface()) -> VmapFailure:
     """Explain `exc`, raised tracing `fn_name` on its per-example inputs (`stage="example"`) or
-    under vmap (`stage="vmap"`). `examples` is (name, per-example shape, dtype) per argument."""
+    under vmap (`stage="vmap"`). `examples` is (name, per-example shape, dtype) per argument.
+
+    Callers build everything vmapx needs before the `try` whose exceptions come here (JAX's
+    traceback filtering hides which frame raised), so what arrives is the user's or JAX's.
+    """
     jax_message = f"{type(exc).__name__}: {exc}"
     where = user_location(exc)
     at = f" (at {where})" if where else ""
@@ -71,13 +82,14 @@ def classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[
         what = {"control_flow": "uses a traced value as a Python bool or number",
                 "shape": "makes a shape from a traced value (a data-dependent shape)",
                 "index": "indexes with a boolean mask (a data-dependent shape)"}[dd]
-        return VmapFailure("data_dependent", f"{fn_name} {what}{at}", _FIXES[dd],
+        return VmapFailure("data_dependent", f"{fn_name} {what}{at}",
+                           _FIXES[dd].format(static=surface.static("NAME")),
                            jax_message=jax_message, short=f"data-dependent ({dd.replace('_', ' ')})")
     text = str(exc)
     if _raised_by_user(exc):
         return VmapFailure("other", f"{fn_name} raised {type(exc).__name__}: {first_line(text)}"
                            f"{at}", "this is your function's own error, raised on the "
-                           f"per-example inputs ({given}); run with --debug for the traceback",
+                           f"per-example inputs ({given}); {_more(surface, 'the traceback')}",
                            jax_message=jax_message, short=f"raised {type(exc).__name__}")
     if stage == "example" and isinstance(exc, (TypeError, ValueError, IndexError)):
         return VmapFailure(
@@ -94,5 +106,5 @@ def classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[
             jax_message=jax_message, short="mapped output with out_axes None")
     return VmapFailure("other", f"vmap of {fn_name} raised {type(exc).__name__}: "
                        f"{first_line(text)}{at}",
-                       "run with --debug to see JAX's full message and traceback",
+                       _more(surface, "JAX's full message and traceback"),
                        jax_message=jax_message, short=f"{type(exc).__name__}: {first_line(text, 40)}")

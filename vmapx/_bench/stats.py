@@ -12,26 +12,13 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Callable
 
+from vmapx._bench.settings import BenchSettings
+
 Clock = Callable[[], float]
 
 SPREAD_WARN = 0.25     # IQR / median above which the spread is called wide
 FIRST_SLOW = 3.0       # first sample this many medians slower: warm-up was too short
 MAX_REPS = 1 << 20     # calls per sample at most
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How to measure: at least `runs` samples and at least `min_time` seconds of them.
-
-    Each sample repeats the call enough times to last `sample_time` seconds, or 1000 timer
-    ticks if that is longer, so the timer's resolution is negligible; `warmup` calls run first.
-    """
-
-    runs: int = 7
-    min_time: float = 0.2
-    warmup: int = 1
-    sample_time: float = 1e-3
-    max_samples: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -115,7 +102,7 @@ def spread_warnings(times: list[float], med: float, iqr: float) -> list[str]:
     return out
 
 
-def measure(call: Callable[[], object], settings: Settings, clock: Clock,
+def measure(call: Callable[[], object], settings: BenchSettings, clock: Clock,
             tick: float = 0.0, compiles: Callable[[], int] | None = None) -> Stats:
     """Warm up, calibrate the calls per sample, then sample until `runs` and `min_time` are met.
 

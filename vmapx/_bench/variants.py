@@ -1,82 +1,34 @@
-"""The JAX side of `vmapx bench`: random inputs, the variants built once, the value check.
+"""The variants `vmapx bench` times, built once for any problem: leaves under a nest of levels.
 
-Imported only when a benchmark runs (it imports jax at the top).
+Every variant takes the problem's leaves as the outermost vmap is called with them (made once,
+on the device); a plain vmap is a nest of one level. They differ only in how they batch:
+
+- loop / loop-jit: one Python loop per level, indexing each leaf at that level's axis as a user
+  would, and stacking each output leaf at that level's out_axes (loop-jit calls `jit(f)`);
+- vmap / jit-vmap: the nest of vmaps a user writes, on the argument pytrees (`tracing.nest`);
+- lax-map: one `lax.map` per level under one `jit`, each mapped leaf moved to axis 0 first;
+- manual / jit-manual: the hand-batched twin, given the leaves as the outermost vmap is, each
+  leaf mapped at level 0 with its batch axis moved to axis 0 (examples/README.md).
+
+Building a variant runs none of the user's code: `run()` and `lower()` do. Imported only when a
+benchmark runs (it imports jax at the top).
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from vmapx._text.specs import format_shape
-
-COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
-_compiles = [0]
-_listening = [False]
-
-
-def _on_event(name: str, *args: Any, **kwargs: Any) -> None:
-    if name == COMPILE_EVENT:
-        _compiles[0] += 1
-
-
-def compile_count() -> int:
-    """XLA compilations in this process so far, from jax.monitoring (public API) events."""
-    if not _listening[0]:
-        jax.monitoring.register_event_duration_secs_listener(_on_event)
-        _listening[0] = True
-    return _compiles[0]
-
-
-def block(tree: Any) -> Any:
-    """Wait for every output leaf (JAX dispatches asynchronously)."""
-    return jax.block_until_ready(tree)
-
-
-def blocking(run: Callable[[], Any], example: Any) -> Callable[[], Any]:
-    """`run` then wait on every output leaf, with the least overhead for the output's shape.
-
-    A single array blocks through its own method: `jax.block_until_ready` walks the pytree,
-    which costs ~0.3 µs a call, as much as a tiny jitted function's own dispatch.
-    """
-    if isinstance(example, jax.Array):
-        return lambda: run().block_until_ready()
-    return lambda: jax.block_until_ready(run())
-
-
-def short_error(exc: BaseException) -> str:
-    """`KeyError: …` with, when the user's own code raised it, where (`at file.py:14 in fn`)."""
-    from vmapx._text.target import user_location
-
-    first = (str(exc).strip().splitlines() or [""])[0]
-    where = user_location(exc)
-    return f"{type(exc).__name__}: {first}"[:300] + (f" (at {where})" if where else "")
-
-
-def random_inputs(placed, rng: np.random.Generator, device) -> list[Any]:
-    """Random arrays (not ones or zeros, which hide axis mistakes), on `device`, ready."""
-    return block([jax.device_put(random_array(p.full_shape, p.arg.dtype, rng), device)
-                  for p in placed])
-
-
-def random_array(shape: tuple[int, ...], dtype_name: str, rng: np.random.Generator
-                 ) -> np.ndarray:
-    """One random host array of `shape` and `dtype_name`: normal floats, ints 1..9, coin bools."""
-    dtype = jnp.dtype(dtype_name)
-    if dtype == jnp.bool_:
-        x = rng.random(shape) < 0.5
-    elif jnp.issubdtype(dtype, jnp.integer):
-        x = rng.integers(1, 10, size=shape)
-    elif jnp.issubdtype(dtype, jnp.complexfloating):
-        x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
-    else:
-        x = rng.standard_normal(shape)
-    return np.asarray(x).astype(dtype)
+from vmapx._analysis.tracing import nest, out_leaf_axes
+from vmapx._bench.values import block
+from vmapx._problem.binding import with_statics
+from vmapx._problem.placing import Level
+from vmapx._problem.problem import Problem
+from vmapx._problem.surface import Surface
 
 
 @dataclass(frozen=True)
@@ -87,93 +39,90 @@ class Variant:
     lower: Callable[[], Any] | None = None
 
 
-def build(case, args: list[Any]) -> dict[str, Variant]:
-    """Every variant of `case`, built once, bound to `args` (batched on their in_axes)."""
-    f = functools.partial(case.fn, **case.static) if case.static else case.fn
-    axes = tuple(p.in_axis for p in case.placed)
-    size = case.batch_size
-    mapped = [k for k, ax in enumerate(axes) if ax is not None]
+def _take(x: Any, axis: int | None, i: int) -> Any:
+    return x if axis is None else x[(slice(None),) * axis + (i,)]
 
-    def pick(i: int) -> list[Any]:  # the i-th example, indexed inside the loop as users do
-        return [a if ax is None else a[(slice(None),) * ax + (i,)] for a, ax in zip(args, axes)]
 
-    def stack(outs: list[Any]) -> Any:
-        return jax.tree.map(lambda *xs: jnp.stack(xs), *outs)
+def _stack(outs: list[Any], out_axes: Any, surface: Surface) -> Any:
+    """Per-example outputs → the batched output, each leaf stacked at its out_axes (an
+    unmapped leaf, out_axes None, is the same for every example: the first one's)."""
+    flat = [jax.tree.flatten(o) for o in outs]
+    axes = out_leaf_axes(out_axes, outs[0], surface)
+    stacked = [flat[0][0][j] if ax is None else jnp.stack([f[0][j] for f in flat], axis=ax)
+               for j, ax in enumerate(axes)]
+    return jax.tree.unflatten(flat[0][1], stacked)
 
-    def loop() -> Any:
-        return stack([f(*pick(i)) for i in range(size)])
 
-    jf = jax.jit(f)
-    first = block(pick(0))
+def looped(one: Callable[[list[Any]], Any], values: list[Any], levels: Sequence[Level],
+           surface: Surface, k: int = 0) -> Any:
+    """One Python loop per level from level `k` in; `one` takes one example's leaves."""
+    if k == len(levels):
+        return one(values)
+    lv = levels[k]
+    return _stack([looped(one, [_take(x, a, i) for x, a in zip(values, lv.axes)], levels,
+                          surface, k + 1) for i in range(lv.size)], lv.out_axes, surface)
 
-    def loop_jit() -> Any:
-        return stack([jf(*pick(i)) for i in range(size)])
 
-    vf = jax.vmap(f, in_axes=axes)
+def mapped(g: Callable[..., Any], values: list[Any], levels: Sequence[Level], surface: Surface,
+           k: int = 0) -> Any:
+    """One `lax.map` per level from level `k` in; `g` takes one example's leaves."""
+    if k == len(levels):
+        return g(*values)
+    lv = levels[k]
+    idx = [j for j, a in enumerate(lv.axes) if a is not None]
+    xs = (tuple(jnp.moveaxis(values[j], lv.axes[j], 0) for j in idx) if idx else
+          jnp.arange(lv.size))
+
+    def body(x_i: Any) -> Any:
+        full = list(values)
+        for j, x in zip(idx, x_i if idx else ()):
+            full[j] = x
+        return mapped(g, full, levels, surface, k + 1)
+
+    out = jax.lax.map(body, xs)
+    flat, treedef = jax.tree.flatten(out)
+    axes = out_leaf_axes(lv.out_axes, out, surface)
+    return jax.tree.unflatten(treedef, [x[0] if ax is None else jnp.moveaxis(x, 0, ax)
+                                        for x, ax in zip(flat, axes)])
+
+
+def twin_leaves(problem: Problem, leaves: Sequence[Any]) -> list[Any]:
+    """The leaves as the hand-batched twin takes them: each leaf mapped at level 0 with its
+    batch axis moved to axis 0, the others as they are."""
+    top = problem.levels[0]
+    return block([x if a in (None, 0) else jnp.moveaxis(x, a, 0)
+                  for x, a in zip(leaves, top.axes)])
+
+
+def build(problem: Problem, leaves: list[Any], twin: Callable[..., Any] | None
+          ) -> dict[str, Variant]:
+    """Every variant of `problem`, built once, bound to `leaves`; the manual ones when a twin
+    is given."""
+    levels, surface = problem.levels, problem.surface
+    g = problem.flat(problem.call)           # f as a function of the leaves, statics in place
+    jg = jax.jit(g)
+    first = leaves
+    for lv in levels:
+        first = [_take(x, a, 0) for x, a in zip(first, lv.axes)]
+    first = block(first)                    # one example's leaves: what loop-jit compiles for
+    vf = nest(problem)                      # vmap(vmap(f, …), …) on the argument pytrees
     jvf = jax.jit(vf)
-
-    def lax_mapped(*a: Any) -> Any:
-        xs = tuple(jnp.moveaxis(a[k], axes[k], 0) for k in mapped)
-
-        def body(x_i: Any) -> Any:
-            full = list(a)
-            for k, x in zip(mapped, x_i):
-                full[k] = x
-            return f(*full)
-
-        return jax.lax.map(body, xs)
-
-    jm = jax.jit(lax_mapped)
+    pos, kw = problem.unflatten(leaves)
+    jm = jax.jit(lambda *values: mapped(g, list(values), levels, surface))
     out = {
-        "loop": Variant(loop),
-        "loop-jit": Variant(loop_jit, lambda: jf.lower(*first).compile()),
-        "vmap": Variant(functools.partial(vf, *args)),
-        "jit-vmap": Variant(functools.partial(jvf, *args), lambda: jvf.lower(*args).compile()),
-        "lax-map": Variant(functools.partial(jm, *args), lambda: jm.lower(*args).compile()),
+        "loop": Variant(lambda: looped(lambda v: g(*v), leaves, levels, surface)),
+        "loop-jit": Variant(lambda: looped(lambda v: jg(*v), leaves, levels, surface),
+                            lambda: jg.lower(*first).compile()),
+        "vmap": Variant(functools.partial(vf, *pos, **kw)),
+        "jit-vmap": Variant(functools.partial(jvf, *pos, **kw),
+                            lambda: jvf.lower(*pos, **kw).compile()),
+        "lax-map": Variant(functools.partial(jm, *leaves), lambda: jm.lower(*leaves).compile()),
     }
-    if case.manual is not None:
-        # the twin takes the batch on axis 0 of each mapped input (examples/README.md)
-        mf = functools.partial(case.manual, **case.static) if case.static else case.manual
-        margs = block([a if ax in (None, 0) else jnp.moveaxis(a, ax, 0)
-                       for a, ax in zip(args, axes)])
+    if twin is not None:
+        mf = problem.flat(with_statics(twin, problem.bound))
+        margs = twin_leaves(problem, leaves)
         jmf = jax.jit(mf)
         out["manual"] = Variant(functools.partial(mf, *margs))
         out["jit-manual"] = Variant(functools.partial(jmf, *margs),
                                     lambda: jmf.lower(*margs).compile())
     return out
-
-
-def tolerance(dtype: np.dtype) -> tuple[float, float]:
-    """(rtol, atol relative to the largest |value|) for comparing against the loop.
-
-    Loose enough for a different summation order and TF32 matmuls on GPUs; a wrong axis or a
-    wrong formula is off by the size of the values themselves.
-    """
-    if dtype == np.bool_ or np.issubdtype(dtype, np.integer):
-        return 0.0, 0.0
-    bits = np.finfo(dtype).bits // (2 if np.issubdtype(dtype, np.complexfloating) else 1)
-    return {16: (2e-2, 2e-2), 32: (1e-3, 1e-3)}.get(bits, (1e-7, 1e-7))
-
-
-def mismatch(out: Any, reference: Any) -> str | None:
-    """Why `out` differs from the loop's `reference`, or None when they agree."""
-    leaves, tree = jax.tree.flatten(out)
-    ref_leaves, ref_tree = jax.tree.flatten(reference)
-    if tree != ref_tree:
-        return f"output structure {tree} differs from the loop's {ref_tree}"
-    for i, (a, b) in enumerate(zip(leaves, ref_leaves)):
-        a, b = np.asarray(a), np.asarray(b)
-        where = f"output {i}: " if len(leaves) > 1 else ""
-        if a.shape != b.shape:
-            return (f"{where}shape {format_shape(a.shape, a.dtype)} but the loop gives "
-                    f"{format_shape(b.shape, b.dtype)}")
-        if a.size == 0:
-            continue
-        rtol, atol = tolerance(np.result_type(a.dtype, b.dtype))
-        scale = max(1.0, float(np.max(np.abs(b.astype(np.complex128 if np.iscomplexobj(b)
-                                                         else np.float64)))))
-        if not np.allclose(a, b, rtol=rtol, atol=atol * scale, equal_nan=True):
-            diff = np.max(np.abs(a.astype(np.complex128) - b.astype(np.complex128)))
-            return (f"{where}values differ from the loop's (largest difference {diff:.3g}, "
-                    f"largest value {scale:.3g})")
-    return None

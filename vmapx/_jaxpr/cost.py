@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from vmapx._report.jaxpr import Cost
+
 UNAVAILABLE = "unavailable on this backend"
 _KEYS = {"flops": "flops", "transcendentals": "transcendentals",
          "bytes accessed": "bytes_accessed"}
@@ -18,25 +20,11 @@ _MEMORY = ("argument_size_in_bytes", "output_size_in_bytes", "temp_size_in_bytes
            "generated_code_size_in_bytes")
 
 
-@dataclass(frozen=True)
-class Cost:
-    """FLOPs, transcendentals and bytes accessed (None where XLA gave none), compiled memory.
-
-    `times` is set when the figures are one example's cost multiplied by it (the loop's).
-    """
-
-    flops: float | None = None
-    transcendentals: float | None = None
-    bytes_accessed: float | None = None
-    memory: dict[str, int] | None = None
-    times: int | None = None
-    source: str = "lowered"  # "lowered": estimated before XLA's optimisations; or "compiled"
-
-    def scaled(self, n: int) -> "Cost":
-        """This cost × n (as a loop over n examples costs), memory left out."""
-        mul = (lambda v: None if v is None else v * n)
-        return replace(self, flops=mul(self.flops), transcendentals=mul(self.transcendentals),
-                       bytes_accessed=mul(self.bytes_accessed), memory=None, times=n)
+def scaled(cost: Cost, n: int) -> Cost:
+    """`cost` × n (as a loop over n examples costs), memory left out."""
+    mul = (lambda v: None if v is None else v * n)
+    return replace(cost, flops=mul(cost.flops), transcendentals=mul(cost.transcendentals),
+                   bytes_accessed=mul(cost.bytes_accessed), memory=None, times=n)
 
 
 def normalise(raw: Any) -> dict[str, float] | None:

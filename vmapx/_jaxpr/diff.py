@@ -9,33 +9,14 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from vmapx._analysis import _compat as compat
+from vmapx._report.jaxpr import AlignRow, Equation
+from vmapx._text.specs import short_dtype
 
 ARROW = " → "
 _VERDICT_SHOWN = 10  # primitives listed in a verdict before it abbreviates
-
-
-@dataclass(frozen=True)
-class Equation:
-    """One equation of a flattened jaxpr: its primitive, output types and batch axes."""
-
-    index: int
-    primitive: str
-    outputs: list[tuple[str, tuple[int, ...]]]  # (short dtype, shape) per output
-    axes: list[int | None] | None = None          # batch axis per output; None if not tracked
-
-
-@dataclass(frozen=True)
-class AlignRow:
-    """One row of an alignment: both sides (matched), or one side only."""
-
-    vmap: int | None
-    other: int | None
-    primitive: str
-    matched: bool
 
 
 def primitive_counts(closed: Any) -> dict[str, int]:
@@ -44,8 +25,6 @@ def primitive_counts(closed: Any) -> dict[str, int]:
 
 
 def equations(closed: Any, axes: list[list[int | None]] | None = None) -> list[Equation]:
-    from vmapx._text.specs import short_dtype
-
     flat = compat.flat_eqns(closed)
     return [Equation(i, compat.name(e), [(short_dtype(d), s) for d, s in compat.out_shapes(e)],
                      axes[i] if axes is not None else None) for i, e in enumerate(flat)]

@@ -1,62 +1,74 @@
-"""The loop version, `jnp.stack([f(x[i]) for i in range(B)])`, and batched inputs at any size."""
+"""The loop version, `jnp.stack([f(x[i]) for i in range(B)])` over a problem's leaves, and the
+leaves as the outermost vmap takes them at any batch size."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from vmapx._analysis import _compat as compat
-from vmapx._problem.binding import Placed
-from vmapx._analysis.shape import check_out_axes
+from vmapx._analysis.tracing import leaf_structs, vmap_axes
+from vmapx._problem.problem import Problem
 
 
-def structs(placed: list[Placed], n: int) -> list[Any]:
-    """The batched inputs at batch size n (each mapped argument's in_axis resized)."""
+def level_structs(problem: Problem, n: int, to_front: bool = False) -> list[Any]:
+    """One struct per leaf as the outermost vmap is called with it, at batch size `n` (each
+    mapped leaf's axis resized); `to_front` moves that axis to 0, as the hand-batched twin
+    takes its inputs."""
+    top = problem.levels[0]
+    shapes = []
+    for shape, ax in zip(top.shapes, top.axes):
+        dims = list(shape)
+        if ax is not None:
+            dims[ax] = n
+            if to_front:
+                dims.insert(0, dims.pop(ax))
+        shapes.append(tuple(dims))
+    return leaf_structs(shapes, problem)
+
+
+def types_of(out: Any) -> Any:
+    """The types of a function's outputs, a pytree of structs (a Python number too)."""
     import jax
     import jax.numpy as jnp
 
-    out = []
-    for p in placed:
-        shape = list(p.full_shape)
-        if p.in_axis is not None:
-            shape[p.in_axis] = n
-        out.append(jax.ShapeDtypeStruct(tuple(shape), jnp.dtype(p.arg.dtype)))
-    return out
+    return jax.tree.map(lambda o: jax.ShapeDtypeStruct(jnp.shape(o), jnp.result_type(o)), out)
 
 
-def loop_fn(f: Callable[..., Any], placed: list[Placed], out_axes: Any, n: int,
+def loop_fn(f: Callable[..., Any], axes: Sequence[int | None], out_axes: Any, n: int,
+            check: Callable[[Any], Any] | None = None,
             record: list[Any] | None = None) -> Callable[..., Any]:
-    """`jnp.stack([f(x[i]) for i in range(n)])`, with each argument indexed on its in_axis.
+    """`jnp.stack([f(x[i]) for i in range(n)])` over the leaves, each indexed on its axis.
 
-    `record`, when given, receives the types of one call's outputs (a pytree of structs).
+    `check` sees one call's outputs before they are stacked (out_axes in range); `record`, when
+    given, receives their types (a pytree of structs).
     """
     import jax
     import jax.numpy as jnp
     from jax import lax
 
+    out_axes = vmap_axes(out_axes)
+
     def loop(*args: Any) -> Any:
-        outs = [f(*[a if p.in_axis is None else lax.index_in_dim(a, i, p.in_axis, False)
-                    for a, p in zip(args, placed)]) for i in range(n)]
+        outs = [f(*[a if ax is None else lax.index_in_dim(a, i, ax, False)
+                    for a, ax in zip(args, axes)]) for i in range(n)]
         if record is not None:
-            record.append(jax.tree.map(lambda o: jax.ShapeDtypeStruct(o.shape, o.dtype),
-                                       outs[0]))
-        if out_axes is None or isinstance(out_axes, (int, tuple, list)):
-            check_out_axes(out_axes, outs[0])  # says "out_axes", where stacking would not
-        top = out_axes if isinstance(out_axes, (tuple, list)) else None
+            record.append(types_of(outs[0]))
+        if check is not None:
+            check(outs[0])
 
         def stack(ax: Any, *leaves: Any) -> Any:
             return leaves[0] if ax is None else jnp.stack(leaves, axis=ax)
 
-        if top is None:
+        if not isinstance(out_axes, tuple):
             return jax.tree.map(functools.partial(stack, out_axes), *outs)
         return type(outs[0])(jax.tree.map(functools.partial(stack, ax), *parts)
-                             for ax, *parts in zip(top, *outs))
+                             for ax, *parts in zip(out_axes, *outs))
 
     return loop
 
 
-def growth(out_types: Any, placed: list[Placed], out_axes: Any, size: int, one: Any
-           ) -> tuple[int, int]:
+def growth(out_types: Any, problem: Problem, size: int, one: Any) -> tuple[int, int]:
     """(equations per example, equations at B=0) of the loop, `one` being its trace at B=1.
 
     The loop grows by the same block per example: the slicing, f's equations, and whatever
@@ -71,13 +83,14 @@ def growth(out_types: Any, placed: list[Placed], out_axes: Any, size: int, one: 
     n1 = len(compat.flat_eqns(one))
     if size == 1:
         return n1, 0
+    top = problem.levels[0]
 
     def stand_in(*args: Any) -> Any:
         return jax.tree.map(lambda t: jnp.zeros(t.shape, t.dtype), out_types)
 
     def count(n: int) -> int:
-        traced = jax.make_jaxpr(loop_fn(stand_in, placed, out_axes, n))(*structs(placed, n))
-        return len(compat.flat_eqns(traced))
+        loop = loop_fn(stand_in, top.axes, top.out_axes, n)
+        return len(compat.flat_eqns(jax.make_jaxpr(loop)(*level_structs(problem, n))))
 
     h1, h2 = count(1), count(2)
     per = (h2 - h1) + (n1 - h1)

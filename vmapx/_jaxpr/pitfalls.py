@@ -7,21 +7,11 @@ batch sizes B and B+1 (what changes with B is batched), and the hand-batched one
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 from vmapx._analysis import _compat as compat
-from vmapx._jaxpr.diff import AlignRow, changes_with_batch
-
-
-@dataclass(frozen=True)
-class Pitfall:
-    """`kind` is one of KINDS; `equation` indexes the batched jaxpr's (flattened) equations."""
-
-    kind: str
-    equation: int
-    message: str
-
+from vmapx._jaxpr.diff import changes_with_batch
+from vmapx._report.jaxpr import AlignRow, Pitfall
 
 KINDS = ("batched_cond", "batched_while", "batched_gather", "batched_scatter", "extra_transpose")
 

@@ -1,5 +1,7 @@
 """Place the batch axes of a nest of vmaps over pytree arguments: the structural half, no jax.
 
+`args` are the bound arguments (`binding.Arg`: a name and a pytree of shape specs).
+
 Levels are outermost first. Each level's in_axes is one entry per positional argument (or one
 int/None for all), each entry a pytree prefix of its argument; keyword arguments are always
 mapped on axis 0, as `jax.vmap` does. Failures are `VmapFailure`s in the user's names.
@@ -8,33 +10,13 @@ mapped on axis 0, as `jax.vmap` does. Failures are `VmapFailure`s in the user's 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from vmapx.errors import UsageError, VmapFailure
-from vmapx._problem.binding import length_failure
-from vmapx._text.trees import is_tree, leaves
+from vmapx._problem.surface import Surface
 from vmapx._text.specs import format_shape
-
-
-def plain_axes(axes: Any) -> bool:
-    """An int or None, or a tuple of them: what one plain vmap reads (else pytree prefixes)."""
-    one = lambda a: a is None or (isinstance(a, int) and not isinstance(a, bool))  # noqa: E731
-    return one(axes) or (isinstance(axes, (tuple, list)) and all(one(a) for a in axes))
-
-
-def normalise_levels(in_axes: Any, out_axes: Any, levels_in: list | None,
-                     levels_out: list | None) -> tuple[list[Any], list[Any]]:
-    """One in_axes and one out_axes entry per level (outermost first); a single --out-axes
-    serves every level."""
-    levels_in = list(levels_in) if levels_in else [in_axes]
-    levels_out = list(levels_out) if levels_out else [out_axes]
-    if len(levels_out) == 1 and len(levels_in) > 1:
-        levels_out = levels_out * len(levels_in)
-    if len(levels_out) != len(levels_in):
-        raise UsageError(f"{len(levels_in)} --in-axes levels but {len(levels_out)} --out-axes",
-                         "give --out-axes once (the same for every level) or once per level")
-    return levels_in, levels_out
+from vmapx._text.trees import is_tree, leaves
+from vmapx.errors import VmapFailure
 
 
 @dataclass(frozen=True)
@@ -53,19 +35,66 @@ class Leaf:
 
 
 @dataclass(frozen=True)
-class LevelPlacement:
-    """One vmap of the nest: per leaf, the shape it is called with and its resolved axis."""
+class Level:
+    """One vmap of the nest (level 0 is the outermost): its axes as passed to `jax.vmap`, its
+    batch size, and per leaf the shape it is called with and the resolved axis it maps."""
 
-    shapes: list[tuple[int, ...]]
-    axes: list[int | None]
+    index: int
+    in_axes: Any
+    out_axes: Any
     size: int
+    axes: tuple[int | None, ...]
+    shapes: tuple[tuple[int, ...], ...]
+
+
+def per_arg(in_axes: Any, n: int) -> list[Any] | None:
+    """in_axes as one entry per argument, or None when its length does not match."""
+    if isinstance(in_axes, (tuple, list)):
+        return list(in_axes) if len(in_axes) == n else None
+    return [in_axes] * n
+
+
+def length_failure(in_axes: Any, names: list[str], surface: Surface) -> VmapFailure:
+    """The failure for in_axes with a different number of entries than arguments."""
+    fixed = ",".join(["0"] * len(names))
+    return VmapFailure(
+        "in_axes_length",
+        f"in_axes has {len(in_axes)} entries but the function is given {len(names)} "
+        f"argument{'s' * (len(names) != 1)} ({', '.join(names)})",
+        f"give one entry per argument, e.g. {surface.set('in_axes', fixed)}, or one int for all",
+        short=f"{len(in_axes)} in_axes for {len(names)} args")
+
+
+def check_axis(name: str, shape: tuple[int, ...], dtype: str, ax: int, batch: int | None,
+               surface: Surface, at: str = "") -> int:
+    """`ax` resolved against `shape` (with --batch, against the shape with the batch inserted);
+    the axis_out_of_range failure when it does not fit."""
+    rank = len(shape) + (batch is not None)
+    if -rank <= ax < rank:
+        return ax % rank
+    if batch is not None:
+        raise VmapFailure(
+            "axis_out_of_range",
+            f"in_axis {ax} for {name} is out of range: with {surface.option('batch').rstrip('=')},"
+            f" its per-example shape {format_shape(shape, dtype)} becomes rank {rank}, so "
+            f"its in_axis can be -{rank}..{rank - 1} or None",
+            f"pick an axis of {name} in range", short=f"{name} has no axis {ax}")
+    valid = f"-{rank}..{rank - 1} or None" if rank else "only None (it is a scalar)"
+    hint = f"pick an axis of {name} in range"
+    hint += (" (each level sees the shapes left by the levels outside it)" if at else
+             f", or pass {surface.set('batch', 'N')} to say the shapes are per-example")
+    raise VmapFailure(
+        "axis_out_of_range",
+        f"in_axis {ax} for {name}{at} is out of range: {'there it' if at else name} is "
+        f"{format_shape(shape, dtype)} (rank {rank}), so its in_axis can be {valid}",
+        hint, short=f"{name} has no axis {ax}{at}")
 
 
 def _describe(tree: Any) -> str:
     if isinstance(tree, dict):
         return "a dict with keys " + ", ".join(repr(k) for k in sorted(tree))
-    if isinstance(tree, list):
-        return f"a list of {len(tree)}"
+    if isinstance(tree, (list, tuple)):
+        return f"a {type(tree).__name__} of {len(tree)}"
     return f"an array {tree}" if tree is not None else "an array"
 
 
@@ -101,118 +130,119 @@ def broadcast_prefix(prefix: Any, tree: Any, label: str, what: str = "in_axes") 
                        f"for the whole of {label}")
         return [v for k in sorted(tree)
                 for v in broadcast_prefix(prefix[k], tree[k], f"{label}['{k}']", what)]
-    if not isinstance(tree, list):
+    if not isinstance(tree, (list, tuple)):
         raise fail(f"{what} has a list but the argument is {_describe(tree)}",
                    f"give {label} one int or None, or a structure matching it")
     if len(prefix) != len(tree):
-        raise fail(f"{what} has a list of {len(prefix)} but the argument is a list of {len(tree)}",
+        raise fail(f"{what} has a list of {len(prefix)} but the argument is "
+                   f"{_describe(tree)}",
                    f"give one entry per element of {label}, or one int/None for all of it")
     return [v for i, (p, t) in enumerate(zip(prefix, tree))
             for v in broadcast_prefix(p, t, f"{label}[{i}]", what)]
 
 
-def leaf_axes(in_axes: Any, args: list[tuple[str, Any]], n_kw_leaves: int) -> list[Any]:
+def leaf_axes(in_axes: Any, args: tuple[Any, ...], n_kw_leaves: int, surface: Surface
+              ) -> list[Any]:
     """This level's raw axis for every leaf (positional args' leaves, then keyword args')."""
     if isinstance(in_axes, dict):
-        names = [n for n, _ in args]
+        names = [a.name for a in args]
+        fix = (f"'[{json.dumps(in_axes)}]'" if len(names) == 1 else
+               f"'{json.dumps(in_axes)}{',0' * (len(names) - 1)}' ({', '.join(names)})")
         raise VmapFailure(
             "in_axes_dict",
             f"in_axes is a dict ({json.dumps(in_axes)}); vmap takes a dict only as one entry of "
             "a tuple, one entry per positional argument, so it rejects a dict as the whole "
             "in_axes",
-            "wrap it in a tuple, one entry per argument: --in-axes "
-            + (f"'[{json.dumps(in_axes)}]'" if len(names) == 1 else
-               f"'{json.dumps(in_axes)}{',0' * (len(names) - 1)}' ({', '.join(names)})"),
+            "wrap it in a tuple, one entry per argument: " + (
+                f"--in-axes {fix}" if surface.cli else f"in_axes=({json.dumps(in_axes)}, …)"),
             short="in_axes is a dict")
     if isinstance(in_axes, (tuple, list)):
         if len(in_axes) != len(args):
-            raise length_failure(tuple(in_axes), [n for n, _ in args])
+            raise length_failure(tuple(in_axes), [a.name for a in args], surface)
         entries = list(in_axes)
     else:
         entries = [in_axes] * len(args)
     out = []
-    for (name, tree), entry in zip(args, entries):
-        out += broadcast_prefix(entry, tree, name)
-    return out + [0] * n_kw_leaves
+    for arg, entry in zip(args, entries):
+        out += broadcast_prefix(entry, arg.tree, arg.name)
+    for entry in out:
+        if entry is not None and not (hasattr(entry, "__index__") and not isinstance(entry, bool)):
+            raise VmapFailure(
+                "other", f"in_axes holds {entry!r}, which is not an int or None: vmap takes an "
+                "integer axis or None for each argument (or each leaf of a pytree)",
+                f"give ints and None only, e.g. {surface.set('in_axes', '0,None')}",
+                short="in_axes entry not an int")
+    return [int(e) if e is not None else None for e in out] + [0] * n_kw_leaves
 
 
-def place_levels(leafs: list[Leaf], args: list[tuple[str, Any]], levels_in: list[Any],
-                 axis_size: int | None) -> list[LevelPlacement]:
+def insert_batch(leafs: list[Leaf], axes: list[Any], batch: int, surface: Surface) -> list[Leaf]:
+    """--batch: each leaf's per-example shape with `batch` inserted at its in_axis (None: as
+    it is)."""
+    out = []
+    for leaf, ax in zip(leafs, axes):
+        shape = leaf.shape
+        if ax is not None:
+            at = check_axis(leaf.name, shape, leaf.dtype, ax, batch, surface)
+            shape = shape[:at] + (batch,) + shape[at:]
+        out.append(replace(leaf, shape=shape))
+    return out
+
+
+def place_levels(leafs: list[Leaf], args: tuple[Any, ...], levels_in: list[Any],
+                 levels_out: list[Any], axis_size: int | None, surface: Surface
+                 ) -> list[Level]:
     """Each level's shapes and resolved axes, outermost first, or the structural failure."""
     n_kw = sum(1 for leaf in leafs if leaf.keyword)
     shapes = [leaf.shape for leaf in leafs]
     out = []
     for k, in_axes in enumerate(levels_in):
         at = f" at level {k}" if len(levels_in) > 1 else ""
-        raw = leaf_axes(in_axes, args, n_kw)
+        raw = leaf_axes(in_axes, args, n_kw, surface)
         axes: list[int | None] = []
         for leaf, shape, ax in zip(leafs, shapes, raw):
-            rank = len(shape)
-            if ax is not None and not -rank <= ax < rank:
-                if leaf.keyword:
-                    raise _kwarg_failure(leaf, shape, f"it is {format_shape(shape, leaf.dtype)}"
-                                         f"{at}, with no axis 0 to map")
-                valid = f"-{rank}..{rank - 1} or None" if rank else "only None (it is a scalar)"
-                raise VmapFailure(
-                    "axis_out_of_range",
-                    f"in_axis {ax} for {leaf.name}{at} is out of range: there it is "
-                    f"{format_shape(shape, leaf.dtype)} (rank {rank}), so its in_axis can be "
-                    f"{valid}", f"pick an axis of {leaf.name} in range"
-                    + (" (each level sees the shapes left by the levels outside it)" if at else ""),
-                    short=f"{leaf.name} has no axis {ax}{at}")
-            axes.append(None if ax is None else ax % rank)
-        mapped = [(leaf, s[a], a) for leaf, s, a in zip(leafs, shapes, axes) if a is not None]
-        sizes = {m[1] for m in mapped} | ({axis_size} if axis_size is not None else set())
-        if len(sizes) > 1:
-            kw = [m for m in mapped if m[0].keyword]
-            if kw and len({m[1] for m in mapped if not m[0].keyword} | {kw[0][1]}) > 1:
-                raise _kwarg_failure(kw[0][0], shapes[leafs.index(kw[0][0])],
-                                     f"its axis 0 has size {kw[0][1]}{at}, but the batch is "
-                                     + ", ".join(f"{leaf.name}[{a}]={s}" for leaf, s, a in mapped
-                                                 if not leaf.keyword))
-            raise VmapFailure(
-                "inconsistent_sizes",
-                f"the mapped axes{at} have different sizes: " + "; ".join(
-                    f"{leaf.name} is {format_shape(shapes[leafs.index(leaf)], leaf.dtype)} mapped"
-                    f" on axis {a} (size {s})" for leaf, s, a in mapped),
-                "map axes of the same size, or fix the shapes",
-                short="sizes differ: " + ", ".join(f"{leaf.name}[{a}]={s}" for leaf, s, a in mapped))
-        if not mapped and axis_size is None:
-            raise VmapFailure("no_mapped_axis", f"every in_axes entry{at} is None, so vmap has no "
-                              "axis to map over and no batch size",
-                              "map at least one argument or give --axis-size N")
-        size = mapped[0][1] if mapped else axis_size
-        out.append(LevelPlacement(list(shapes), axes, size))
+            if ax is not None and leaf.keyword and not -len(shape) <= ax < len(shape):
+                raise _kwarg_failure(leaf, f"it is {format_shape(shape, leaf.dtype)}{at}, "
+                                     "with no axis 0 to map", surface)
+            axes.append(None if ax is None else
+                        check_axis(leaf.name, shape, leaf.dtype, ax, None, surface, at))
+        size = _level_size(leafs, shapes, axes, axis_size, at, surface)
+        out.append(Level(k, in_axes, levels_out[k], size, tuple(axes), tuple(shapes)))
         shapes = [s if a is None else s[:a] + s[a + 1:] for s, a in zip(shapes, axes)]
     return out
 
 
-def _kwarg_failure(leaf: Leaf, shape: tuple[int, ...], why: str) -> VmapFailure:
+def _level_size(leafs: list[Leaf], shapes: list[tuple[int, ...]], axes: list[int | None],
+                axis_size: int | None, at: str, surface: Surface) -> int:
+    mapped = [(leaf, s[a], a) for leaf, s, a in zip(leafs, shapes, axes) if a is not None]
+    sizes = {m[1] for m in mapped} | ({axis_size} if axis_size is not None else set())
+    if len(sizes) > 1:
+        kw = [m for m in mapped if m[0].keyword]
+        if kw and len({m[1] for m in mapped if not m[0].keyword} | {kw[0][1]}) > 1:
+            raise _kwarg_failure(kw[0][0], f"its axis 0 has size {kw[0][1]}{at}, but the batch is "
+                                 + ", ".join(f"{leaf.name}[{a}]={s}" for leaf, s, a in mapped
+                                             if not leaf.keyword), surface)
+        detail = "; ".join(f"{leaf.name} is {format_shape(shapes[leafs.index(leaf)], leaf.dtype)}"
+                           f" mapped on axis {a} (size {s})" for leaf, s, a in mapped)
+        if axis_size is not None:
+            detail += f"; {surface.option('axis_size').rstrip('=')} is {axis_size}"
+        raise VmapFailure(
+            "inconsistent_sizes", f"the mapped axes{at} have different sizes: {detail}",
+            "map axes of the same size (see the suggestions), or fix the shapes",
+            short="sizes differ: " + ", ".join(f"{leaf.name}[{a}]={s}" for leaf, s, a in mapped))
+    if not mapped and axis_size is None:
+        raise VmapFailure(
+            "no_mapped_axis", f"every in_axes entry{at} is None, so vmap has no axis to map "
+            "over and no batch size",
+            f"map at least one argument (e.g. {surface.set('in_axes', '0,None')}) or give the "
+            f"batch size with {surface.set('axis_size', 'N')}")
+    return mapped[0][1] if mapped else axis_size
+
+
+def _kwarg_failure(leaf: Leaf, why: str, surface: Surface) -> VmapFailure:
     return VmapFailure(
         "kwargs_mapped",
         f"{leaf.arg} is passed as a keyword argument, and vmap maps every keyword argument on "
         f"axis 0 (in_axes covers positional arguments only); {leaf.name}: {why}",
-        f"pass it with --static {leaf.arg}=VALUE if it is the same for every example, or make "
+        f"pass it with {surface.static(leaf.arg)} if it is the same for every example, or make "
         f"it a positional parameter of the function so in_axes can say None for it",
         short=f"keyword {leaf.arg} mapped on axis 0")
-
-
-def insert_batch(leafs: list[Leaf], axes: list[Any], batch: int) -> list[Leaf]:
-    """--batch: each leaf's per-example shape with `batch` inserted at its in_axis (None: as
-    it is); an axis that does not fit fails as `inputs.place` does for plain arguments."""
-    out = []
-    for leaf, ax in zip(leafs, axes):
-        shape = leaf.shape
-        if ax is not None:
-            rank = len(shape) + 1
-            if not -rank <= ax < rank:
-                raise VmapFailure(
-                    "axis_out_of_range",
-                    f"in_axis {ax} for {leaf.name} is out of range: with --batch, its per-example "
-                    f"shape {format_shape(shape, leaf.dtype)} becomes rank {rank}, so its in_axis "
-                    f"can be -{rank}..{rank - 1} or None",
-                    f"pick an axis of {leaf.name} in range", short=f"{leaf.name} has no axis {ax}")
-            at = ax % rank
-            shape = shape[:at] + (batch,) + shape[at:]
-        out.append(Leaf(leaf.arg, leaf.path, shape, leaf.dtype, leaf.keyword))
-    return out

@@ -44,11 +44,12 @@ def by_name(ranks: Any, order: list[str], fn_name: str) -> dict[str, Any]:
     return dict(zip(order, ranks))
 
 
-def plan_ranks(args: list[tuple[str, Any]], leafs: list[Leaf], ranks: dict[str, Any]
+def plan_ranks(args: tuple[Any, ...], leafs: list[Leaf], ranks: dict[str, Any]
                ) -> RankPlan:
     """The levels for these base ranks, or the failure jax_autovmap (or vmap) would hit."""
     extra: list[int] = []
-    for name, tree in args:
+    for arg in args:
+        name, tree = arg.name, arg.tree
         rank = ranks.get(name)
         per_leaf = broadcast_prefix(rank, tree, name, "ranks") if is_tree(rank) else \
             [rank for _ in leaves(tree)]
@@ -102,12 +103,12 @@ def plan_ranks(args: list[tuple[str, Any]], leafs: list[Leaf], ranks: dict[str, 
                     tuple(batch), notes)
 
 
-def _per_arg(args: list[tuple[str, Any]], axes: list[int | None]) -> tuple[Any, ...]:
+def _per_arg(args: tuple[Any, ...], axes: list[int | None]) -> tuple[Any, ...]:
     """Leaf axes → one in_axes entry per argument (one int/None where all its leaves agree)."""
     it = iter(axes)
     out = []
-    for _, tree in args:
-        sub = unflatten_like(tree, it)
+    for arg in args:
+        sub = unflatten_like(arg.tree, it)
         values = [v for _, v in leaves(sub)]
         out.append(values[0] if len(set(values)) == 1 else sub)
     return tuple(out)

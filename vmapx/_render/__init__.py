@@ -1,0 +1,44 @@
+"""Rich renderables for every report; `to_text` and `to_html` for notebooks and `print()`.
+
+Renderers read report data only: nothing here imports an analysis or the problem.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+
+def renderable(report: Any) -> Any:
+    """The Rich renderable of any report."""
+    command = getattr(report, "command", "")
+    if command == "jaxpr":
+        from vmapx._render.jaxpr import render_jaxpr
+
+        return render_jaxpr(report)
+    if command == "bench":
+        from vmapx._render.bench import render_bench
+
+        return render_bench(report)
+    from vmapx._render.shape import render_shape
+
+    return render_shape(report)
+
+
+def _recorded(report: Any, width: int) -> Any:
+    from rich.console import Console
+
+    console = Console(record=True, width=width, file=io.StringIO())
+    console.print(renderable(report))
+    return console
+
+
+def to_text(report: Any, width: int = 100) -> str:
+    """The report as plain text, as the terminal would show it."""
+    return _recorded(report, width).export_text(styles=False)
+
+
+def to_html(report: Any, width: int = 100) -> str:
+    """The report as self-contained HTML (Jupyter's `_repr_html_`)."""
+    return _recorded(report, width).export_html(
+        inline_styles=True, code_format="<pre style=\"font-family:monospace\">{code}</pre>")

@@ -12,48 +12,37 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from vmapx._bench.analysis import BenchReport, VariantResult
-from vmapx._bench.export import Change
+from vmapx._render.common import DASH, fmt_time, tight_time
+from vmapx._render.shape import error_panel
+from vmapx._report.bench import BenchReport, VariantResult
 
-_DASH = "—"
 MARKERS = {"loop": ("●", "red"), "loop-jit": ("○", "magenta"), "vmap": ("▲", "yellow"),
            "jit-vmap": ("■", "green"), "lax-map": ("◆", "cyan"), "manual": ("▼", "blue"),
            "jit-manual": ("★", "bright_green")}
 
 
-def fmt_time(seconds: float | None) -> str:
-    """`1.78 ms`, `111 µs`, `52.3 ns`: three significant digits in the closest unit."""
-    if seconds is None:
-        return _DASH
-    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
-        if seconds >= scale or unit == "ns":
-            v = seconds / scale
-            return f"{v:.3g} {unit}" if v < 1000 else f"{v:.0f} {unit}"
-    return _DASH
-
-
-def _header(report: BenchReport) -> Group:
+def _machine(report: BenchReport) -> Text:
+    """`vmapx bench · cpu · device … · JAX … · x64 off · CPU dispatch sync`."""
     t = Text("vmapx bench", style="bold")
     t.append(f" · {report.backend} · device {report.device} ({report.device_kind}) · "
              f"JAX {report.jax_version} · x64 {'on' if report.x64 else 'off'}")
     if report.cpu_async_dispatch is not None:
         t.append(f" · CPU dispatch {'async' if report.cpu_async_dispatch else 'sync'}")
+    return t
+
+
+def _header(report: BenchReport) -> Group:
     s = report.settings
     how = Text(f"time per call: median ± IQR over ≥{s.get('runs')} samples and "
                f"≥{s.get('min_time_s')} s per variant, each sample ≥{fmt_time(s.get('sample_time_s'))}"
                " of repeated calls, outputs blocked; compile = lower + compile, apart; "
                "speedup = loop median / median", style="dim")
-    return Group(t, how)
-
-
-def _tight(seconds: float | None) -> str:
-    """`468µs`: fmt_time without the space, for narrow table cells."""
-    return fmt_time(seconds).replace(" ", "")
+    return Group(_machine(report), how)
 
 
 def _speedup(r: VariantResult) -> Text:
     if r.speedup_vs_loop is None:
-        return Text(_DASH)
+        return Text(DASH)
     v = r.speedup_vs_loop
     text = f"{v:.2f}×" if v < 10 else f"{v:.3g}×" if v < 1000 else f"{v:.0f}×"
     if r.variant == "loop":
@@ -68,7 +57,7 @@ def _median(r: VariantResult) -> Text:
         return Text("✗ failed", style="bold red")
     if r.status == "skipped":
         return Text("– skipped", style="dim")
-    return Text(f"{_tight(r.median_s)} ± {_tight(r.iqr_s)}")
+    return Text(f"{tight_time(r.median_s)} ± {tight_time(r.iqr_s)}")
 
 
 def _table(report: BenchReport, function: str) -> Group:
@@ -90,8 +79,8 @@ def _table(report: BenchReport, function: str) -> Group:
     for r in rows:
         marker, colour = MARKERS.get(r.variant, ("·", ""))
         name = Text(f"{marker} ", style=colour).append(r.variant)
-        cells = [name, _tight(r.compile_s), _median(r), _tight(r.min_s),
-                 str(r.samples) if r.samples else _DASH, _speedup(r)]
+        cells = [name, tight_time(r.compile_s), _median(r), tight_time(r.min_s),
+                 str(r.samples) if r.samples else DASH, _speedup(r)]
         if sweep:
             cells.insert(0, str(r.batch_size) if r.batch_size != last_batch else "")
             if r.batch_size != last_batch and last_batch is not None:
@@ -179,7 +168,7 @@ class SweepChart:
         for i, line in enumerate(grid):
             label = ""
             if i in (0, h // 2, h - 1):
-                label = _short_time(10 ** (hi - (hi - lo) * i / (h - 1)))
+                label = tight_time(10 ** (hi - (hi - lo) * i / (h - 1)))
             text = Text(f"{label:>{label_w}} ┤", style="dim")
             for cell in line:
                 text.append(cell[0] if cell else " ", style=cell[1] if cell else None)
@@ -203,13 +192,14 @@ class SweepChart:
         yield line
 
 
-def _short_time(seconds: float) -> str:
-    return fmt_time(seconds).replace(" ", "")
-
-
-def render_bench(report: BenchReport) -> Group:
-    """The whole `vmapx bench` view: header, a table (and chart) per function, notes."""
-    parts: list = [_header(report)]
+def render_bench(report: BenchReport, show_jax_message: bool = False) -> Group:
+    """The whole `vmapx bench` view: header, a table (and chart) per function, the change
+    against the baseline, notes; for a failing vmap, the error instead of tables."""
+    if report.error is not None:
+        parts: list = [_machine(report), error_panel(report, show_jax_message)]
+        parts += [Text(f"note: {note}", style="yellow") for note in report.notes]
+        return Group(*parts)
+    parts = [_header(report)]
     for function in report.functions:
         parts += [Text(""), _table(report, function)]
     for note in report.notes:
@@ -221,31 +211,34 @@ def render_bench(report: BenchReport) -> Group:
         done = Text(f"interrupted (Ctrl-C): showing the {n} variant{'s' * (n != 1)} measured "
                     f"before it, in {report.wall_s or 0:.1f} s", style="bold yellow")
     parts += [Text(""), done]
+    if report.compare is not None:
+        parts.append(render_compare(report))
     return Group(*parts)
 
 
-def render_compare(changes: list[Change], baseline: str, fail_above: float | None) -> Group:
+def render_compare(report: BenchReport) -> Group:
     """The change of each median against the baseline export."""
-    table = Table(title=Text(f"change against {baseline}", style="bold"), title_justify="left")
+    table = Table(title=Text(f"change against {report.baseline}", style="bold"),
+                  title_justify="left")
     for col in ("function", "batch", "variant", "baseline", "now", "change"):
         table.add_column(col, no_wrap=True, justify="right" if col in ("batch", "baseline",
                                                                        "now", "change")
                          else "left")
-    worse = 0
-    for c in changes:
+    fail_above = report.fail_above
+    for c in report.compare or []:
         pct = c.change_pct
         if pct is None:
             cell = Text("new" if c.baseline_s is None else "gone" if c.current_s is None
-                        else _DASH, style="dim")
+                        else DASH, style="dim")
         else:
             slow = fail_above is not None and pct > fail_above
-            worse += slow
             cell = Text(f"{pct:+.1f}%", style="bold red" if slow else "red" if pct > 5
                         else "green" if pct < -5 else "")
         table.add_row(c.function, str(c.batch_size), c.variant, fmt_time(c.baseline_s),
                       fmt_time(c.current_s), cell)
     parts: list = [table]
     if fail_above is not None:
+        worse = len(report.regressions)
         parts.append(Text(f"{worse} got slower by more than {fail_above:g}%", style="bold red")
                      if worse else Text(f"none got slower by more than {fail_above:g}%",
                                         style="green"))

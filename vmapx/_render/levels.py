@@ -6,9 +6,9 @@ from rich.table import Table
 from rich.text import Text
 
 from vmapx._text.trees import axes_text
+from vmapx._render.common import BATCH_STYLE, DASH, shape_text, title
 from vmapx._report.shape import ShapeReport
 
-_DASH = "—"
 
 
 def call_line(report: ShapeReport) -> Text:
@@ -23,7 +23,7 @@ def call_line(report: ShapeReport) -> Text:
     sizes = [lv.batch_size for lv in report.levels]
     if sizes:
         t.append(f" · batch size{'s' * (n > 1)} ", style="bold")
-        t.append(",".join(_DASH if s is None else str(s) for s in sizes), style="bold magenta")
+        t.append(",".join(DASH if s is None else str(s) for s in sizes), style=BATCH_STYLE)
     else:
         t.append(" · no vmap (no extra leading dims)", style="bold")
     return t
@@ -31,10 +31,7 @@ def call_line(report: ShapeReport) -> Text:
 
 def levels_table(report: ShapeReport) -> Table:
     """One row per vmap, outermost first: its in_axes, batch size, inputs and outputs."""
-    from vmapx._render.shape import shape_text
-
-    table = Table(title=Text("levels (outermost first)", style="bold", no_wrap=True,
-                             overflow="ignore"), title_justify="left")
+    table = Table(title=title("levels (outermost first)"), title_justify="left")
     table.add_column("level", no_wrap=True)
     table.add_column("in_axes", overflow="fold")
     table.add_column("batch", no_wrap=True)
@@ -51,6 +48,6 @@ def levels_table(report: ShapeReport) -> Table:
             (Text(f"{n} ") if len(out_names) > 1 else Text()).append_text(shape_text(s))
             for n, s in zip(out_names, lv.output_shapes))
         table.add_row(str(lv.level), axes_text(lv.in_axes),
-                      _DASH if lv.batch_size is None else str(lv.batch_size), called,
+                      DASH if lv.batch_size is None else str(lv.batch_size), called,
                       axes_text(lv.out_axes), returns)
     return table

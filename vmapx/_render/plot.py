@@ -9,19 +9,13 @@ from __future__ import annotations
 import math
 from xml.sax.saxutils import escape
 
-from vmapx._bench.analysis import BenchReport, VariantResult
+from vmapx._render.common import fmt_time
+from vmapx._report.bench import BenchReport, VariantResult
 
 COLOURS = {"loop": "#d62728", "loop-jit": "#9467bd", "vmap": "#bcbd22", "jit-vmap": "#2ca02c",
            "lax-map": "#17becf", "manual": "#1f77b4", "jit-manual": "#8c564b"}
 W, PANEL_H = 760, 330
 LEFT, RIGHT, TOP, BOTTOM = 80, 150, 40, 45
-
-
-def _fmt(seconds: float) -> str:
-    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
-        if seconds >= scale or unit == "ns":
-            return f"{seconds / scale:.3g} {unit}"
-    return ""
 
 
 def _decades(lo: float, hi: float) -> tuple[float, float]:
@@ -41,7 +35,7 @@ def _y_axis(y0: float, lo: float, hi: float, scale) -> list[str]:
         y = scale(10.0 ** d)
         out.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
                    'stroke="#ddd"/>')
-        out.append(_text(LEFT - 6, y + 4, _fmt(10.0 ** d), "end", 11))
+        out.append(_text(LEFT - 6, y + 4, fmt_time(10.0 ** d), "end", 11))
     return out
 
 
@@ -88,14 +82,14 @@ def _bars(rows: list[VariantResult], y0: float) -> list[str]:
         x = LEFT + (d - lo) / (hi - lo) * plot_w
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y0 + TOP}" '
                    f'y2="{y0 + PANEL_H - BOTTOM}" stroke="#ddd"/>')
-        out.append(_text(x, y0 + PANEL_H - BOTTOM + 16, _fmt(10.0 ** d), "middle", 11))
+        out.append(_text(x, y0 + PANEL_H - BOTTOM + 16, fmt_time(10.0 ** d), "middle", 11))
     for i, r in enumerate(timed):
         top = y0 + TOP + i * step + 2
         length = (math.log10(r.median_s) - lo) / (hi - lo) * plot_w
         out.append(f'<rect x="{LEFT}" y="{top:.1f}" width="{max(length, 1):.1f}" '
                    f'height="{max(step - 4, 2):.1f}" fill="{COLOURS.get(r.variant, "#444")}"/>')
         out.append(_text(LEFT - 6, top + step / 2 + 2, r.variant, "end", 11))
-        out.append(_text(LEFT + length + 4, top + step / 2 + 2, _fmt(r.median_s), size=11))
+        out.append(_text(LEFT + length + 4, top + step / 2 + 2, fmt_time(r.median_s), size=11))
     out.append(_text(LEFT + plot_w / 2, y0 + PANEL_H - 8, "time per call (log)", "middle", 11))
     return out
 

@@ -2,49 +2,26 @@
 
 from __future__ import annotations
 
-import io
+from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from vmapx._render.common import BATCH_STYLE, DASH, axes_cells, shape_text, title
+from vmapx._render.levels import call_line, levels_table
 from vmapx._report.shape import ShapeReport
-
-BATCH_STYLE = "bold magenta"
-_DASH = "—"
-
-
-def shape_text(shape, dtype: str | None = None, batch_axis: int | None = None) -> Text:
-    """`f32[2,3,5]` with the batch axis's dim highlighted."""
-    text = Text(dtype or "")
-    text.append("[")
-    for i, d in enumerate(shape):
-        if i:
-            text.append(",")
-        text.append(str(d), style=BATCH_STYLE if i == batch_axis else None)
-    text.append("]")
-    return text
-
-
-def _title(text: str) -> Text:
-    """A table title that never wraps, even over a table narrower than itself."""
-    return Text(text, style="bold", no_wrap=True, overflow="ignore")
-
-
-def _axes(values) -> str:
-    return ",".join(_DASH if v is None else str(v) for v in values)
-
 
 def _call(report: ShapeReport) -> Text:
     req = report.requested_in_axes
-    axes = (_axes(i.in_axis for i in report.inputs) if report.inputs else
-            _axes(req) if isinstance(req, (list, tuple)) else _axes([req]))
+    axes = (axes_cells(i.in_axis for i in report.inputs) if report.inputs else
+            axes_cells(req) if isinstance(req, (list, tuple)) else axes_cells([req]))
     t = Text("vmap(", style="bold")
     t.append(report.function, style="bold cyan")
     t.append(f") · in_axes ({axes})", style="bold")
     if report.outputs:
-        t.append(f" · out_axes ({_axes(o.out_axis for o in report.outputs)})", style="bold")
+        t.append(f" · out_axes ({axes_cells(o.out_axis for o in report.outputs)})", style="bold")
     if report.batch_size is not None:
         t.append(" · batch size ", style="bold")
         t.append(str(report.batch_size), style=BATCH_STYLE)
@@ -52,7 +29,7 @@ def _call(report: ShapeReport) -> Text:
 
 
 def _inputs_table(report: ShapeReport) -> Table:
-    table = Table(title=_title("inputs"), title_justify="left")
+    table = Table(title=title("inputs"), title_justify="left")
     for col in ("argument", "batched shape", "in_axis", "batch", "per example"):
         table.add_column(col, no_wrap=col != "argument")
     for i in report.inputs:
@@ -60,8 +37,8 @@ def _inputs_table(report: ShapeReport) -> Table:
         if i.borrowed_from:
             name.append(f" (from {i.borrowed_from})", style="dim")
         table.add_row(name, shape_text(i.shape, i.dtype, i.in_axis),
-                      _DASH if i.in_axis is None else str(i.in_axis),
-                      _DASH if i.batch_size is None else str(i.batch_size),
+                      DASH if i.in_axis is None else str(i.in_axis),
+                      DASH if i.batch_size is None else str(i.batch_size),
                       shape_text(i.example_shape, i.dtype))
     return table
 
@@ -71,19 +48,19 @@ def _label(path: str) -> str:
 
 
 def _outputs_table(report: ShapeReport) -> Table:
-    table = Table(title=_title("outputs"), title_justify="left")
+    table = Table(title=title("outputs"), title_justify="left")
     for col in ("output", "per example", "batched shape", "out_axis"):
         table.add_column(col, no_wrap=True)
     for o in report.outputs:
         table.add_row(_label(o.path), shape_text(o.example_shape, o.dtype),
                       shape_text(o.shape, o.dtype, o.out_axis),
-                      _DASH if o.out_axis is None else str(o.out_axis))
+                      DASH if o.out_axis is None else str(o.out_axis))
     return table
 
 
 def _pattern_table(report: ShapeReport) -> Group:
     """One row per positive out_axes, its negative alias beside it (they give the same shape)."""
-    table = Table(title=_title("where the batch axis lands for each out_axes"),
+    table = Table(title=title("where the batch axis lands for each out_axes"),
                   title_justify="left")
     table.add_column("out_axes", no_wrap=True)
     for o in report.outputs:
@@ -93,7 +70,7 @@ def _pattern_table(report: ShapeReport) -> Group:
     current = [o.out_axis for o in report.outputs]
     for k in range(0, rank + 1):
         row = by_k[k]
-        cells = [shape_text(s, None, k) if s is not None else Text(_DASH)
+        cells = [shape_text(s, None, k) if s is not None else Text(DASH)
                  for s in row.shapes]
         mark = " ◀" if all(c == k for c in current) else ""
         table.add_row(Text(f"{k} ≡ {k - rank - 1}{mark}"), *cells)
@@ -102,7 +79,8 @@ def _pattern_table(report: ShapeReport) -> Group:
     return Group(table, rule)
 
 
-def _error_panel(report: ShapeReport, show_jax_message: bool) -> Panel:
+def error_panel(report: Any, show_jax_message: bool) -> Panel:
+    """Why the vmap fails (any report's `error`): message, hint, in_axes that work."""
     err = report.error
     body = Text()
     body.append(err.message)
@@ -111,7 +89,7 @@ def _error_panel(report: ShapeReport, show_jax_message: bool) -> Panel:
         body.append(err.hint)
     parts = [body]
     if err.suggestions:
-        table = Table(title=_title("in_axes that work (closest to yours first)"),
+        table = Table(title=title("in_axes that work (closest to yours first)"),
                       title_justify="left")
         table.add_column("--in-axes", no_wrap=True)
         table.add_column("output shapes", no_wrap=False)
@@ -127,16 +105,16 @@ def _error_panel(report: ShapeReport, show_jax_message: bool) -> Panel:
 
 
 def _explore_table(report: ShapeReport) -> Group:
-    table = Table(title=_title("every in_axes combination"), title_justify="left")
+    table = Table(title=title("every in_axes combination"), title_justify="left")
     table.add_column("", no_wrap=True)
-    for i in report.inputs:
-        table.add_column(i.name, no_wrap=True)
+    for name in report.arguments:
+        table.add_column(name, no_wrap=True)
     table.add_column("result")
     for row in report.explore:
         result = (Text(", ").join(shape_text(s) for s in row.shapes) if row.shapes is not None
                   else Text(f"✗ {row.reason}", style="red"))
         table.add_row("▶" if row.mine else "",
-                      *[_DASH if a is None else str(a) for a in row.in_axes], result)
+                      *[DASH if a is None else str(a) for a in row.in_axes], result)
     parts = [table]
     if report.explore_note:
         parts.append(Text(report.explore_note, style="yellow"))
@@ -145,15 +123,11 @@ def _explore_table(report: ShapeReport) -> Group:
 
 def render_shape(report: ShapeReport, show_jax_message: bool = False) -> Group:
     """The whole `vmapx shape` view: call, inputs, outputs, pattern, explore, error, notes."""
-    if report.levels is not None:
-        from vmapx._render.levels import call_line, levels_table
-
-        parts = [call_line(report)]
-    else:
-        parts = [_call(report)]
+    nest = len(report.levels) > 1 or report.ranks is not None
+    parts = [call_line(report) if nest else _call(report)]
     if report.inputs:
         parts.append(_inputs_table(report))
-    if report.levels:
+    if nest and report.levels:
         parts.append(levels_table(report))
     if report.outputs:
         parts.append(_outputs_table(report))
@@ -162,24 +136,7 @@ def render_shape(report: ShapeReport, show_jax_message: bool = False) -> Group:
     if report.explore is not None:
         parts.append(_explore_table(report))
     if report.error is not None:
-        parts.append(_error_panel(report, show_jax_message))
+        parts.append(error_panel(report, show_jax_message))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
     return Group(*parts)
-
-
-def _recorded(report, width: int) -> Console:
-    console = Console(record=True, width=width, file=io.StringIO())
-    console.print(report)
-    return console
-
-
-def to_text(report, width: int = 100) -> str:
-    """The report as plain text, as the terminal would show it."""
-    return _recorded(report, width).export_text(styles=False)
-
-
-def to_html(report, width: int = 100) -> str:
-    """The report as self-contained HTML (Jupyter's `_repr_html_`)."""
-    return _recorded(report, width).export_html(
-        inline_styles=True, code_format="<pre style=\"font-family:monospace\">{code}</pre>")

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from vmapx.errors import TargetError
-from vmapx._text.specs import ShapeSpec, parse_shape
+from vmapx.errors import TargetError, VmapxError
+from vmapx._text.inputs import to_spec
 
 ATTRIBUTE = "VMAPX_EXAMPLES"
 
@@ -16,7 +16,7 @@ ATTRIBUTE = "VMAPX_EXAMPLES"
 class Declared:
     """One function's declared inputs: per-example shapes, batch size, in_axes, twin, statics."""
 
-    inputs: dict[str, ShapeSpec]
+    inputs: dict[str, Any]             # per argument: a ShapeSpec or a pytree of them
     batch: int | None = None
     in_axes: Any = None
     manual: str | None = None
@@ -34,9 +34,9 @@ def declared(module: ModuleType | None, attr: str) -> Declared | None:
         raise TargetError(f"{where} must be a dict with an 'inputs' dict",
                           "see examples/README.md for the format")
     try:
-        inputs = {name: parse_shape(spec) for name, spec in entry["inputs"].items()}
-    except Exception as exc:
-        raise TargetError(f"{where}: bad shape spec: {exc}", "see examples/README.md") from None
+        inputs = {name: to_spec(spec) for name, spec in entry["inputs"].items()}
+    except VmapxError as exc:
+        raise TargetError(f"{where}: bad shape spec: {exc.message}", "see examples/README.md") from None
     in_axes = entry.get("in_axes")
     return Declared(inputs, entry.get("batch"),
                     tuple(in_axes) if isinstance(in_axes, list) else in_axes,

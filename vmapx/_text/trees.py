@@ -1,8 +1,8 @@
 """JSON pytree specs: argument shapes (`{"W": "f32[3,5]", "b": [3]}`), pytree in_axes prefixes
 (`{"W": null, "b": 0},0`) and base ranks (`s=0,v=1,m=2`). No jax import here.
 
-A pytree here is nested dicts (flattened in sorted-key order, as JAX does) and lists; its leaves
-are `ShapeSpec`s (for shapes) or int/None (for axes and ranks). A JSON list of ints is a shape,
+A pytree here is nested dicts (flattened in sorted-key order, as JAX does), lists and tuples
+(each keeps its type); its leaves are `ShapeSpec`s (for shapes) or int/None (for axes and ranks). A JSON list of ints is a shape,
 not a list of leaves; a string is a shape spec.
 """
 
@@ -16,8 +16,8 @@ from vmapx._text.specs import ShapeSpec, parse_axes, parse_axis, parse_shape
 
 
 def is_tree(value: Any) -> bool:
-    """True for a dict or list node (a pytree with structure), False for a leaf."""
-    return isinstance(value, (dict, list))
+    """True for a dict, list or tuple node (a pytree with structure), False for a leaf."""
+    return isinstance(value, (dict, list, tuple))
 
 
 def looks_like_json(text: str) -> bool:
@@ -61,7 +61,7 @@ def leaves(tree: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(tree, dict):
         for k in sorted(tree):
             yield from leaves(tree[k], f"{path}['{k}']")
-    elif isinstance(tree, list):
+    elif isinstance(tree, (list, tuple)):
         for i, v in enumerate(tree):
             yield from leaves(v, f"{path}[{i}]")
     else:
@@ -72,8 +72,8 @@ def unflatten_like(tree: Any, values: Iterator[Any]) -> Any:
     """`tree` with its leaves replaced, in `leaves` order, by the next values."""
     if isinstance(tree, dict):
         return {k: unflatten_like(tree[k], values) for k in sorted(tree)}
-    if isinstance(tree, list):
-        return [unflatten_like(v, values) for v in tree]
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(unflatten_like(v, values) for v in tree)
     return next(values)
 
 

@@ -37,7 +37,18 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     """
 
 
-from vmapx.cli import shape as _shape  # noqa: E402,F401  (registers the command)
+def _register() -> None:
+    """Each command is a plain function in its own module; registered here, in this order."""
+    from vmapx.cli.bench import bench
+    from vmapx.cli.common import DYNAMIC
+    from vmapx.cli.jaxpr import jaxpr
+    from vmapx.cli.shape import shape
+
+    for command in (shape, jaxpr, bench):
+        app.command(context_settings=DYNAMIC)(command)
+
+
+_register()
 
 
 def main() -> None:
@@ -51,5 +62,3 @@ def main() -> None:
         # interpreter's last garbage collection a walk over everything jax allocated (~150 ms
         # of a ~600 ms `vmapx jaxpr`; benchmarks/bench_jaxpr.py).
         gc.freeze()
-from vmapx.cli import bench as _bench  # noqa: E402,F401
-from vmapx.cli import jaxpr as _jaxpr  # noqa: E402,F401

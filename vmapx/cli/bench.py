@@ -8,13 +8,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vmapx.cli import app
-from vmapx.cli.common import DYNAMIC, guarded, named_args, print_json
+from vmapx._report.bench import VARIANTS
+from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, OutAxesLevels, Ranks,
-                               Static, build_request)
+                               Static, vmap_options)
 from vmapx.errors import SpecError, UsageError
 
-VARIANT_NAMES = ("loop", "loop-jit", "vmap", "jit-vmap", "lax-map", "manual", "jit-manual")
 FileOpt = Optional[Path]
 
 
@@ -23,7 +22,6 @@ def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
                         **kw)
 
 
-@app.command(context_settings=DYNAMIC)
 def bench(
     ctx: typer.Context,
     function: Annotated[Optional[str], typer.Argument(
@@ -38,11 +36,11 @@ def bench(
     static: Static = None,
     arg: ArgPairs = None,
     manual: Annotated[Optional[str], _opt("--manual", metavar="SPEC", show=False, help=(
-        "A hand-batched version (batch on axis 0 of each mapped input), e.g. "
-        "examples/dot.py:batched_dot or just batched_dot from the same file. With nested "
-        "vmaps, pytrees or --ranks it takes the inputs exactly as given."))] = None,
+        "A hand-batched version, e.g. examples/dot.py:batched_dot or just batched_dot from "
+        "the same file: it takes the inputs as the outermost vmap does, each mapped input's "
+        "batch axis moved to axis 0."))] = None,
     variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False, help=(
-        "Which to time: " + ",".join(VARIANT_NAMES) + " [default: all]"))] = None,
+        "Which to time: " + ",".join(VARIANTS) + " [default: all]"))] = None,
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
                                            help="Where to run [default: JAX's default]")] = None,
     runs: Annotated[int, _opt("--runs", min=1, metavar="N", help="At least this many samples.")] = 7,
@@ -96,15 +94,31 @@ def bench(
 
       vmapx bench tests/fixtures/nest_funcs.py:affine --params '{"W": "f32[3,5]", "b": [3]}' --x 5 --in-axes '{"W": null, "b": null},0' --batch 8,64
 
-    With nested vmaps (--in-axes/--out-axes repeated, outermost first), pytree arguments (a JSON pytree of shapes) or --ranks, vmap and jit-vmap are the nest of vmaps, loop and loop-jit one Python loop per level, lax-map one lax.map per level; --batch sweeps one vmap level only (the shapes give a nest's batch dims), and --manual takes the inputs exactly as given.
+    With nested vmaps (--in-axes/--out-axes repeated, outermost first) or --ranks, vmap and jit-vmap are the nest of vmaps, loop and loop-jit one Python loop per level, lax-map one lax.map per level; --batch sweeps one vmap level only (the shapes give a nest's batch dims). Arguments may be pytrees (a JSON pytree of shapes). The hand-batched twin takes the inputs as the outermost vmap does, each mapped input's batch axis moved to axis 0; a module's declared twin is written for one vmap and is skipped for a nest.
 
-    Ctrl-C stops and shows what was measured. Exit 1 when values differ from the loop's, a variant fails, or --fail-above is exceeded; 130 when interrupted.
+    Ctrl-C stops and shows what was measured. Exit 1 when the vmap fails for these inputs (explained, as vmapx shape does), values differ from the loop's, a variant fails, or --fail-above is exceeded; 130 when interrupted. --json prints the report in every case.
     """
 
     def body() -> int:
-        return _run(ctx.args, function, batch, (in_axes, out_axes, ranks), static, arg, manual,
-                    variants, backend, runs, min_time, warmup, seed, plot, export_json,
-                    export_csv, export_markdown, compare, fail_above, json, async_dispatch)
+        files = {"--plot": plot, "--export-json": export_json, "--export-csv": export_csv,
+                 "--export-markdown": export_markdown}
+        settings = _settings(variants, runs, min_time, warmup, seed, backend, async_dispatch,
+                             (compare, fail_above))
+        batches = parse_batches(batch) if batch is not None else None
+        for option, path in files.items():
+            if path is not None:
+                check_writable(path, option)
+        from vmapx._bench.device import cpu_dispatch
+
+        with cpu_dispatch(async_dispatch):  # before any module can start JAX
+            report = _measure(ctx.args, function, arg, (in_axes, out_axes, ranks, static),
+                              batches, manual, settings)
+        _show(report, json, debug)
+        if report.error is None:
+            _export(report, files)
+        if report.interrupted:
+            return 130
+        return 1 if report.regressions or not report.ok else 0
 
     guarded(debug, body)
 
@@ -124,83 +138,33 @@ def parse_batches(text: str) -> list[int]:
 
 def parse_variants(text: str | None) -> list[str]:
     if text is None:
-        return list(VARIANT_NAMES)
+        return list(VARIANTS)
     out = []
     for name in (p.strip() for p in text.split(",") if p.strip()):
-        if name not in VARIANT_NAMES:
-            close = difflib.get_close_matches(name, VARIANT_NAMES, n=1)
+        if name not in VARIANTS:
+            close = difflib.get_close_matches(name, VARIANTS, n=1)
             raise UsageError(f"unknown variant {name!r}", (f"did you mean {close[0]}? " if close
-                             else "") + "the variants are " + ",".join(VARIANT_NAMES))
+                             else "") + "the variants are " + ",".join(VARIANTS))
         out.append(name)
     if not out:
         raise UsageError("--variants is empty", "e.g. --variants loop,jit-vmap")
     return list(dict.fromkeys(out))
 
 
-def examples_dir() -> Path:
-    """examples/ beside the vmapx package (vmapx/cli/bench.py → ../../examples)."""
-    return Path(__file__).resolve().parent.parent.parent / "examples"
-
-
-def _cases(function, extra, batch, axes, static, arg, manual) -> tuple[list, list[str]]:
-    from vmapx._bench import analysis as core
-
-    in_axes, out_axes, ranks = axes
-    batches = parse_batches(batch) if batch is not None else None
-    given = named_args(extra, arg or [])
-    if function is None:
-        used = [o for o, v in (("--batch", batch), ("--in-axes", in_axes),
-                               ("--out-axes", out_axes), ("--ranks", ranks),
-                               ("--static", static), ("--manual", manual), ("shapes", given))
-                if v]
-        if used:
-            raise UsageError(f"{used[0]} needs a FUNCTION; without one vmapx bench runs its "
-                             "built-in suite", "name the function first, e.g. vmapx bench "
-                             "examples/dot.py:dot --batch 8,64,512")
-        return core.suite(examples_dir()), []
-    req = build_request(function, given, in_axes, out_axes, batches[0] if batches else None,
-                        None, static, ranks)
-    from vmapx._analysis.nested import needs_nest
-
-    if needs_nest(req.given, req.levels_in, req.levels_out, req.ranks, req.fn) or \
-            req.levels_out != [0]:
-        from vmapx._bench.nest import nest_cases
-
-        decl = req.declared.manual if req.declared is not None else None
-        if not given and req.batch is not None and batches is None:  # declared per-example
-            if req.ranks is not None or len(req.levels_in) > 1 or len(req.levels_out) > 1:
-                raise UsageError(f"{function}'s declared inputs are per-example, and --ranks or "
-                                 "nested vmaps take the full (batched) shapes",
-                                 "give every argument's full shape, e.g. --x 8,16,3")
-            batches = [req.batch]
-        cases, notes = nest_cases(req.fn, req.fn_name, req.given, req.levels_in, req.levels_out,
-                                  req.ranks, req.static, batches,
-                                  _manual(manual, req) if manual else None, decl)
-        return cases, req.notes + notes
-    twin = _manual(manual, req) if manual else (
-        getattr(req.target.module, req.declared.manual) if req.declared and
-        req.declared.manual and not given else None)
-    return core.cases(req.fn, req.fn_name, req.given, req.in_axes, req.static,
-                      batches or [req.batch], twin), req.notes
-
-
-def _manual(spec: str, req) -> Any:
-    from vmapx._text.target import resolve
-
-    module = req.target.module if req.target is not None else None
-    if module is not None and ":" not in spec and "." not in spec and hasattr(module, spec):
-        return getattr(module, spec)
-    return resolve(spec).fn
-
-
 class _Bar:
-    """The core's progress hooks on a Rich progress bar (on stderr: --json keeps stdout)."""
+    """The library's progress hooks on a Rich progress bar (on stderr: --json keeps stdout),
+    shown from when measuring starts: a mistake found before it prints nothing else."""
 
     def __init__(self, progress: Any):
         self.progress, self.task = progress, None
 
     def start(self, total: int) -> None:
+        self.progress.start()
         self.task = self.progress.add_task("measuring", total=total)
+
+    def stop(self) -> None:
+        if self.task is not None:  # Rich prints a line on stopping, even a bar never shown
+            self.progress.stop()
 
     def begin(self, label: str) -> None:
         self.progress.update(self.task, description=label)
@@ -209,64 +173,71 @@ class _Bar:
         self.progress.advance(self.task)
 
 
-def _run(extra, function, batch, in_axes, static, arg, manual, variants, backend, runs,
-         min_time, warmup, seed, plot, export_json, export_csv, export_markdown, compare,
-         fail_above, json, async_dispatch=False) -> int:
+def _settings(variants: str | None, runs: int, min_time: float, warmup: int, seed: int,
+              backend: str | None, async_dispatch: bool, against: tuple[Any, Any]) -> Any:
+    from vmapx._bench.settings import BenchSettings
+
+    compare, fail_above = against
+    if fail_above is not None and compare is None:
+        raise UsageError("--fail-above needs --compare BASELINE.json",
+                         "e.g. --compare base.json --fail-above 20")
+    return BenchSettings(variants=tuple(parse_variants(variants)), runs=runs,
+                         min_time=min_time, warmup=warmup, seed=seed, backend=backend,
+                         async_dispatch=async_dispatch, compare=compare,
+                         fail_above=fail_above)
+
+
+def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
+             axes: tuple[Any, ...], batches: list[int] | None, manual: str | None,
+             settings: Any) -> Any:
+    """One library call (the built-in suite without FUNCTION), under a progress bar."""
+    from dataclasses import replace
+
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn)
 
-    from vmapx._bench import analysis as core
-    from vmapx._bench import export as export
-    from vmapx._bench.stats import Settings
+    from vmapx._bench.api import bench
+    from vmapx._problem.surface import Surface
 
-    chosen = parse_variants(variants)
-    if fail_above is not None and compare is None:
-        raise UsageError("--fail-above needs --compare BASELINE.json",
-                         "e.g. --compare base.json --fail-above 20")
-    outputs = {"--plot": plot, "--export-json": export_json, "--export-csv": export_csv,
-               "--export-markdown": export_markdown}
-    for option, path in outputs.items():
-        if path is not None:
-            export.check_writable(path, option)
-    baseline = export.load_baseline(compare) if compare is not None else None
-    dispatch_note = core.set_cpu_dispatch(async_dispatch)  # before any module can start JAX
-    cases, notes = _cases(function, extra, batch, in_axes, static, arg, manual)
-    notes = notes + ([dispatch_note] if dispatch_note else [])
-    settings = Settings(runs=runs, min_time=min_time, warmup=warmup)
-    err = Console(stderr=True)
+    in_axes, out_axes, ranks, static = axes
+    if function is None:  # the suite: options about a function are refused by the library
+        fn, given = None, named_args(extra, pairs or [])
+        options = {"levels_in": in_axes, "levels_out": out_axes, "ranks": ranks,
+                   "static": static}
+    else:
+        fn, given, options = vmap_options(function, extra, pairs, in_axes, out_axes, ranks,
+                                          static)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        report = core.run(cases, chosen, settings, backend, seed=seed, progress=_Bar(progress))
-    report.notes[:0] = notes
-    changes = export.compare(report, baseline) if baseline is not None else None
-    if json:
-        data = report.to_json()
-        if changes is not None:
-            data["compare"] = [{"function": c.function, "batch_size": c.batch_size,
-                                "variant": c.variant, "baseline_s": c.baseline_s,
-                                "current_s": c.current_s, "change_pct": c.change_pct}
-                               for c in changes]
-        print_json(data)
-    else:
-        from vmapx._render.bench import render_bench, render_compare
+    bar = _Bar(Progress(*columns, console=Console(stderr=True), transient=True))
+    try:
+        return bench(fn, inputs=given, batch=batches, manual=manual,
+                     settings=replace(settings, progress=bar), _surface=Surface("bench"),
+                     **options)
+    finally:
+        bar.stop()
 
-        out = Console()
-        out.print(render_bench(report))
-        if changes is not None:
-            out.print(render_compare(changes, str(compare), fail_above))
-    for kind, path in (("json", export_json), ("csv", export_csv),
-                       ("markdown", export_markdown)):
+
+def _show(report: Any, json: bool, debug: bool) -> None:
+    if json:
+        print_json(report.to_json())
+        return
+    from rich.console import Console
+
+    from vmapx._render.bench import render_bench
+
+    Console().print(render_bench(report, show_jax_message=debug))
+
+
+def _export(report: Any, files: dict[str, Path | None]) -> None:
+    from vmapx._render.export import EXPORTERS
+
+    for kind in ("json", "csv", "markdown"):
+        path = files[f"--export-{kind}"]
         if path is not None:
-            export.write(path, export.EXPORTERS[kind](report), f"--export-{kind}")
-    if plot is not None:
+            write(path, EXPORTERS[kind](report), f"--export-{kind}")
+    if files["--plot"] is not None:
         from vmapx._render.plot import to_svg
 
-        export.write(plot, to_svg(report), "--plot")
-    if report.interrupted:
-        return 130
-    if changes is not None and fail_above is not None and export.regressions(changes,
-                                                                             fail_above):
-        return 1
-    return 0 if report.ok else 1
+        write(files["--plot"], to_svg(report), "--plot")

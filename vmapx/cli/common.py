@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 import typer
 
-from vmapx.errors import SpecError, VmapxError
+from vmapx.errors import SpecError, UsageError, VmapxError
 from vmapx._text.trees import parse_tree_spec
 from vmapx._text.specs import ShapeSpec
 
@@ -121,3 +123,32 @@ def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
 def print_json(data: Any) -> None:
     """The report as JSON on stdout, and nothing else there."""
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+_SUFFIX = {"--svg": ".svg", "--html": ".html", "--plot": ".svg", "--export-json": ".json",
+           "--export-csv": ".csv", "--export-markdown": ".md"}
+
+
+def check_writable(path: Path | str, option: str) -> None:
+    """Refuse (exit 2), before any work starts, a file option that cannot be written."""
+    path = Path(path)
+    suffix = _SUFFIX.get(option, path.suffix)
+    hint = f"give {option} a file in a folder you can write, e.g. {option} out{suffix}"
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: cannot write there (it is a directory)", hint)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: cannot write there (the folder {parent} does "
+                         "not exist)",
+                         f"create it first (mkdir -p {parent}), or {hint}")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"{option} {path}: cannot write there (permission denied)", hint)
+
+
+def write(path: Path | str, text: str, option: str) -> None:
+    """Write an export; a failure is bad input (exit 2), said in the option's words."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write: {exc.strerror or exc}",
+                         "give a file in a folder you can write to") from None

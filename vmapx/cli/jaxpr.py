@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any, Optional
 
 import typer
 
-from vmapx.cli import app
-from vmapx.cli.common import DYNAMIC, guarded, named_args, print_json
+from vmapx.cli.common import check_writable, guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               OutAxesLevels, Ranks, Static, build_request)
-from vmapx.errors import TargetError, UsageError
-
-STAGES = ("jaxpr", "stablehlo", "hlo")
-
-
-def _writable(path: str | None, flag: str) -> None:
-    """Refuse an export path that cannot be written before any tracing starts."""
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        why = ("is a directory" if os.path.isdir(path) else "its folder does not exist"
-               if not os.path.isdir(folder) else "its folder is not writable")
-        raise UsageError(f"{flag} {path}: cannot write there ({why})",
-                         f"give {flag} a file in a folder you can write, e.g. {flag} out"
-                         f"{'.svg' if flag == '--svg' else '.html'}")
-
-
-def _manual(spec: str | None, req: Any) -> tuple[Any, str | None]:
-    """The hand-batched twin: --manual SPEC (a bare name looks in the function's module), or
-    the one the module declares."""
-    from vmapx._text.target import resolve
-
-    module = getattr(req.target, "module", None)
-    if spec is None:
-        name = getattr(req.declared, "manual", None)
-        if not name:
-            return None, None
-        spec = name
-    if spec.isidentifier() and module is not None:
-        if not hasattr(module, spec):
-            raise TargetError(f"{req.fn_name}'s module has no function {spec!r} for --manual",
-                              "name a function in that module, or give path/file.py:fn")
-        return getattr(module, spec), spec
-    target = resolve(spec)
-    return target.fn, target.attr
+                               OutAxesLevels, Ranks, Static, vmap_options)
+from vmapx.errors import UsageError
 
 
 def _export(renderable: Any, svg: str | None, html: str | None, title: str) -> None:
@@ -67,7 +30,6 @@ def _export(renderable: Any, svg: str | None, html: str | None, title: str) -> N
                              f"give {flag} a file in a folder you can write") from None
 
 
-@app.command(context_settings=DYNAMIC)
 def jaxpr(
     ctx: typer.Context,
     function: Function,
@@ -143,37 +105,33 @@ def jaxpr(
     """
 
     def body() -> int:
-        from vmapx._jaxpr.analysis import analyze
+        from vmapx._jaxpr.api import jaxpr as run
+        from vmapx._jaxpr.settings import JaxprSettings
+        from vmapx._problem.surface import Surface
 
-        if stage not in STAGES:
-            raise UsageError(f"unknown --stage {stage!r}", f"use one of {', '.join(STAGES)}")
-        _writable(svg, "--svg")
-        _writable(html, "--html")
-        req = build_request(function, named_args(ctx.args, arg or []), in_axes, out_axes,
-                            batch, axis_size, static, ranks)
-        twin, twin_name = _manual(manual, req)
-        report = analyze(req.fn, req.given, fn_name=req.fn_name, in_axes=req.in_axes,
-                         out_axes=req.out_axes, batch=req.batch, axis_size=req.axis_size,
-                         static=req.static, manual=twin, manual_name=twin_name, stage=stage,
-                         inline=inline, source_info=source_info, name_stack=name_stack,
-                         cost=cost or compile_, compile=compile_, levels_in=req.levels_in,
-                         levels_out=req.levels_out, ranks=req.ranks,
-                         manual_declared=manual is None)
-        if req.notes:
-            report.notes[:0] = req.notes
+        for path, option in ((svg, "--svg"), (html, "--html")):
+            if path is not None:
+                check_writable(path, option)
+        fn, given, options = vmap_options(function, ctx.args, arg, in_axes, out_axes, ranks,
+                                          static)
+        settings = JaxprSettings(stage, inline, source_info, name_stack, cost, compile_)
+        report = run(fn, inputs=given, batch=batch, axis_size=axis_size, manual=manual,
+                     settings=settings, _surface=Surface("jaxpr"),
+                     **options)
+        code = 0 if report.ok else 1
         if json:
             print_json(report.to_json())
             if not (svg or html):
-                return 0  # Rich is not even imported
+                return code  # Rich is not even imported
         from vmapx._render.jaxpr import render_jaxpr
 
-        view = render_jaxpr(report)
+        view = render_jaxpr(report, show_jax_message=debug)
         if not json:
             from rich.console import Console
 
             Console().print(view)
         if svg or html:
             _export(view, svg, html, f"vmapx jaxpr {function}")
-        return 0
+        return code
 
     guarded(debug, body)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from vmapx.errors import UsageError
-from vmapx._text.specs import ShapeSpec, parse_static
+from vmapx._text.specs import parse_static
 
 Function = Annotated[str, typer.Argument(
     show_default=False,
@@ -48,67 +46,26 @@ Debug = Annotated[bool, typer.Option(
     "--debug", help="Show JAX's own messages and Python tracebacks.")]
 
 
-@dataclass
-class Request:
-    """What a command needs from the shared options: the callable and its inputs."""
+def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
+                 in_axes: list[str] | None, out_axes: list[str] | None, ranks: str | None,
+                 static: list[str] | None) -> tuple[Callable[..., Any], dict[str, Any],
+                                                    dict[str, Any]]:
+    """The function, its inputs by name, and the vmap options, as the library takes them.
 
-    fn: Callable[..., Any]
-    fn_name: str
-    given: dict[str, ShapeSpec]
-    in_axes: Any
-    out_axes: Any
-    batch: int | None
-    axis_size: int | None
-    static: dict[str, Any]
-    target: Any = None
-    declared: Any = None
-    notes: list[str] = field(default_factory=list)
-    levels_in: list[Any] = field(default_factory=list)   # every --in-axes level, outermost first
-    levels_out: list[Any] = field(default_factory=list)
-    ranks: Any = None
-
-
-def build_request(function: str, given: dict[str, Any], in_axes: str | list[str] | None,
-                  out_axes: str | list[str] | None, batch: int | None, axis_size: int | None,
-                  static: list[str] | None, ranks: str | None = None) -> Request:
-    """Resolve the function, parse axes and statics, and fall back on declared example inputs.
-
-    `in_axes`/`out_axes` may be lists (a repeated option: one per nested vmap, outermost first);
-    entries may be JSON pytree prefixes.
+    A repeated `--in-axes`/`--out-axes` is a nest of vmaps (outermost first); entries may be
+    JSON pytree prefixes. An explicit `--in-axes None` is kept (it is not "not given").
     """
-    from vmapx._text.declared import declared as find_declared
-    from vmapx._text.trees import parse_level_axes, parse_ranks
     from vmapx._text.target import resolve
+    from vmapx._text.trees import parse_level_axes, parse_ranks
+    from vmapx.cli.common import named_args
 
-    texts_in = [in_axes] if isinstance(in_axes, str) else list(in_axes or [])
-    texts_out = [out_axes] if isinstance(out_axes, str) else list(out_axes or ["0"])
-    levels_in = [parse_level_axes(t, "in_axes") for t in texts_in]
-    levels_out = [parse_level_axes(t, "out_axes") for t in texts_out]
-    if ranks is not None and texts_in:
-        raise UsageError("--ranks and --in-axes both set the in_axes",
-                         "give one: --ranks builds every level's in_axes from the base ranks")
-    if len(levels_out) > 1 and len(levels_out) != max(len(levels_in), 1):
-        raise UsageError(f"{len(levels_in)} --in-axes levels but {len(levels_out)} --out-axes",
-                         "give --out-axes once (the same for every level) or once per level")
-    axes_in = levels_in[0] if levels_in else None
-    axes_out = levels_out[0]
-    statics = dict(parse_static(s) for s in static or [])
-    target = resolve(function)
-    decl = find_declared(target.module, target.attr)
-    notes = []
-    if decl is not None:
-        if not given:
-            given = dict(decl.inputs)
-            batch = batch or decl.batch
-            if batch is None:
-                raise UsageError(f"{function} declares per-example inputs but no batch size",
-                                 "give the batch size with --batch N")
-            notes.append(f"per-example inputs from {target.module.__name__.removeprefix('vmapx_user_')}"
-                         f".VMAPX_EXAMPLES: " + ", ".join(f"{n} {s}" for n, s in given.items()))
-            if axes_in is None and decl.in_axes is not None:
-                axes_in = decl.in_axes
-        statics = {**decl.static, **statics}
-    first = 0 if axes_in is None else axes_in
-    return Request(target.fn, function, given, first, axes_out, batch, axis_size, statics,
-                   target, decl, notes, levels_in=[first] + levels_in[1:], levels_out=levels_out,
-                   ranks=parse_ranks(ranks) if ranks is not None else None)
+    given = named_args(extra, pairs or [])
+    options: dict[str, Any] = {
+        "levels_in": [parse_level_axes(t, "in_axes") for t in in_axes or []],
+        "levels_out": [parse_level_axes(t, "out_axes") for t in out_axes or []],
+        "ranks": parse_ranks(ranks) if ranks is not None else None,
+        "static": dict(parse_static(s) for s in static or []),
+        "name": function,
+    }
+    return resolve(function).fn, given, options
+

@@ -6,13 +6,11 @@ from typing import Annotated
 
 import typer
 
-from vmapx.cli import app
-from vmapx.cli.common import DYNAMIC, guarded, named_args, print_json
+from vmapx.cli.common import guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               OutAxesLevels, Ranks, Static, build_request)
+                               OutAxesLevels, Ranks, Static, vmap_options)
 
 
-@app.command(context_settings=DYNAMIC)
 def shape(
     ctx: typer.Context,
     function: Function,
@@ -54,16 +52,13 @@ def shape(
     """
 
     def body() -> int:
-        from vmapx._analysis.shape import analyze
+        import vmapx
+        from vmapx._problem.surface import Surface
 
-        req = build_request(function, named_args(ctx.args, arg or []), in_axes, out_axes,
-                            batch, axis_size, static, ranks)
-        report = analyze(req.fn, req.given, fn_name=req.fn_name, in_axes=req.in_axes,
-                         out_axes=req.out_axes, batch=req.batch, axis_size=req.axis_size,
-                         static=req.static, explore=explore, ranks=req.ranks,
-                         levels_in=req.levels_in, levels_out=req.levels_out)
-        if req.notes:
-            report.notes[:0] = req.notes
+        fn, given, options = vmap_options(function, ctx.args, arg, in_axes, out_axes, ranks,
+                                          static)
+        report = vmapx.shape(fn, inputs=given, batch=batch, axis_size=axis_size,
+                             explore=explore, _surface=Surface("shape"), **options)
         if json:
             print_json(report.to_json())
         else:

@@ -1,0 +1,96 @@
+"""Abstract tracing of a problem: the per-example call, then each level's vmap from the
+innermost outwards, all through `jax.eval_shape` (nothing is allocated). Every level's output
+shapes are JAX's own, and each level's out_axes is checked against what the level inside it
+returns. Shared by `vmapx shape` and its exploration of other in_axes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vmapx._analysis.explain import classify
+from vmapx._analysis.tracing import check_out_axes, nest, structs
+from vmapx._problem.problem import Problem
+from vmapx._report.common import InputInfo, LevelInfo
+from vmapx._report.shape import OutputInfo, PatternRow
+from vmapx._text.specs import short_dtype
+from vmapx.errors import VmapFailure
+
+
+def input_infos(problem: Problem) -> list[InputInfo]:
+    """Each input leaf as the outermost vmap is called with it and as the function sees it."""
+    borrowed = {a.name: a.borrowed_from for a in problem.bound.args}
+    top = problem.levels[0] if problem.levels else None
+    return [InputInfo(leaf.name, leaf.shape if top is None else given, short_dtype(leaf.dtype),
+                      top.axes[i] if top else None, example,
+                      top.size if top and top.axes[i] is not None else None,
+                      borrowed.get(leaf.name) if not leaf.path else None)
+            for i, (leaf, given, example) in enumerate(zip(problem.leaves, problem.given,
+                                                           problem.example_shapes()))]
+
+
+def level_infos(problem: Problem, outputs: list[list[tuple[int, ...]]] | None = None
+                ) -> list[LevelInfo]:
+    """The problem's levels as report records (with each level's output shapes, if traced)."""
+    return [LevelInfo(lv.index, lv.in_axes, lv.out_axes, lv.size, list(lv.axes),
+                      list(lv.shapes), outputs[k] if outputs else [])
+            for k, lv in enumerate(problem.levels)]
+
+
+def trace(problem: Problem) -> tuple[list[LevelInfo], list[OutputInfo], list[Any]]:
+    """eval_shape the per-example call, then each level from the innermost out.
+
+    Returns the level records, the outputs, and the outermost level's per-example outputs
+    (what `out_axes` moves the batch axis into).
+    """
+    import jax
+
+    examples = [(leaf.name, s, leaf.dtype) for leaf, s in
+                zip(problem.leaves, problem.example_shapes())]
+    pos, kw = structs(problem, problem.example_shapes())
+    try:
+        out = jax.eval_shape(problem.call, *pos, **kw)
+    except Exception as exc:  # the user's function, traced on per-example shapes
+        raise classify(exc, "example", problem.name, examples, problem.surface) from None
+    example_out = out
+    outs_per_level: list[list[tuple[int, ...]]] = []
+    axes: list[Any] = []
+    inner = out
+    for k in reversed(range(len(problem.levels))):
+        inner = out
+        axes = check_out_axes(problem.levels[k].out_axes, inner, problem.surface)
+        pos, kw = structs(problem, problem.levels[k].shapes)
+        vmapped = nest(problem, k)  # vmapx's own: built before the user's errors are caught
+        try:
+            out = jax.eval_shape(vmapped, *pos, **kw)
+        except VmapFailure:
+            raise
+        except Exception as exc:
+            raise classify(exc, "vmap", problem.name, examples, problem.surface) from None
+        outs_per_level.insert(0, [tuple(o.shape) for o in jax.tree_util.tree_leaves(out)])
+    pairs = jax.tree_util.tree_flatten_with_path(example_out)[0]
+    inner_leaves = jax.tree_util.tree_leaves(inner)
+    final = jax.tree_util.tree_leaves(out)
+    if not problem.levels:
+        axes = [None] * len(pairs)
+    outputs = [OutputInfo(jax.tree_util.keystr(path), tuple(o.shape), short_dtype(leaf.dtype),
+                          None if ax is None else ax % (len(i.shape) + 1), tuple(leaf.shape))
+               for (path, leaf), o, i, ax in zip(pairs, final, inner_leaves, axes)]
+    return level_infos(problem, outs_per_level), outputs, [tuple(i.shape) for i in inner_leaves]
+
+
+def out_axes_pattern(inner: list[tuple[int, ...]], size: int) -> list[PatternRow]:
+    """Every out_axes k from -(r+1) to r: the outermost batch axis inserted at k (JAX's
+    moveaxis rule), `inner` being what the outermost vmap's function returns per example."""
+    r = max((len(s) for s in inner), default=0)
+    rows = []
+    for k in range(-(r + 1), r + 1):
+        shapes = []
+        for ex in inner:
+            if not -(len(ex) + 1) <= k <= len(ex):
+                shapes.append(None)
+                continue
+            at = k % (len(ex) + 1)
+            shapes.append(ex[:at] + (size,) + ex[at:])
+        rows.append(PatternRow(k, shapes))
+    return rows

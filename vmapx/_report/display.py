@@ -1,0 +1,29 @@
+"""How a report shows itself: in a terminal (`__rich__`), in Jupyter (`_repr_html_`), in
+IPython's console and with `print()`. The one place below the renderer that calls it: the
+renderer is imported only when a report is displayed, so building one needs no Rich."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Displayable:
+    """Display hooks that hand the report to `vmapx._render`."""
+
+    def __rich__(self) -> Any:
+        from vmapx._render import renderable
+
+        return renderable(self)
+
+    def _repr_html_(self) -> str:
+        from vmapx._render import to_html
+
+        return to_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def __str__(self) -> str:
+        from vmapx._render import to_text
+
+        return to_text(self)
