@@ -69,11 +69,11 @@ def shape(
 def shape_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = None) -> Any:
     """Parse the command's options (`params`, by parameter name) and make the one library
     call: the `ShapeReport`. The command and the notebook magic both call this."""
-    import vmapx
+    from vmapx._analysis.shape import shape as run
     from vmapx._problem.surface import Surface
 
     p = params
     fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
                                       p["out_axes"], p["ranks"], p["static"], lookup)
-    return vmapx.shape(fn, inputs=given, batch=p["batch"], axis_size=p["axis_size"],
-                       explore=p["explore"], _surface=Surface("shape"), **options)
+    return run(fn, inputs=given, batch=p["batch"], axis_size=p["axis_size"],
+               explore=p["explore"], _surface=Surface("shape"), **options)
