@@ -17,7 +17,8 @@ def _export(renderable: Any, svg: str | None, html: str | None, title: str) -> N
 
     from rich.console import Console
 
-    console = Console(record=True, file=io.StringIO(), width=Console().width)
+    console = Console(record=True, file=io.StringIO(), width=Console().width,
+                      force_jupyter=False)  # recorded only (also under %vmapx)
     console.print(renderable)
     for path, save, flag in ((svg, console.save_svg, "--svg"), (html, console.save_html,
                                                                 "--html")):
