@@ -59,7 +59,12 @@ def run(line: str, namespace: Mapping[str, Any]) -> Any:
     --help or a mistake, which is shown as the CLI shows it."""
     debug = "--debug" in line.split()
     try:
-        return _run(shlex.split(line), namespace)
+        argv = shlex.split(line)
+    except ValueError as exc:  # an unclosed quote
+        _say(f"cannot read the line: {exc}", "close each quote, e.g. --W '{\"a\": [3]}'")
+        return None
+    try:
+        return _run(argv, namespace)
     except VmapxError as error:
         if debug:
             raise
