@@ -59,6 +59,7 @@ def test_tour_notebook_runs_top_to_bottom(monkeypatch):
     assert "in_axes" in wrong and "Traceback" not in wrong
     bench = by_source[next(s for s in by_source if s.startswith("%vmapx bench"))]
     assert "<svg" in texts(bench, "text/html") and "jit-vmap" in texts(bench)
+    assert "CPU dispatch sync" in texts(bench)  # set in the tour's first cell, as the CLI
 
 
 MAGICS = [
