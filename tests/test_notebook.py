@@ -163,3 +163,17 @@ def test_magic_names_come_from_the_namespace_first():
     dotted = run("shape jnp.outer --a 2,3 --b 2,5", {"jnp": jnp})
     assert dotted.outputs[0].shape == (2, 3, 5)
     assert run("shape jnp.add --a 2,3 --json", {})["outputs"][0]["shape"] == [2, 3]
+
+
+def test_magic_writes_the_files_the_cli_writes(tmp_path):
+    import json
+
+    from vmapx._notebook.magic import run
+
+    svg, data = tmp_path / "j.svg", tmp_path / "b.json"
+    jaxpr = run(f"jaxpr jnp.dot --a 3 --b 3 --batch 2 --no-cost --svg {svg}", {})
+    assert jaxpr.ok and svg.read_text().startswith("<svg")
+    bench = run(f"bench jnp.dot --a 3 --b 3 --batch 2 --runs 1 --min-time 0 --warmup 0 "
+                f"--variants loop,jit-vmap --export-json {data}", {})
+    assert bench.ok and {r["variant"] for r in json.loads(data.read_text())["results"]} == {
+        "loop", "jit-vmap"}
