@@ -107,6 +107,9 @@ MAGICS = [
     # 12: help
     "%vmapx --help",
     "%vmapx bench --help",
+    # 14: assigned on the cell's last line: kept and shown
+    "shown = %vmapx shape scale --x 6,2",
+    "type(shown).__name__",
 ]
 
 
@@ -130,6 +133,8 @@ def test_magics_in_a_real_kernel(monkeypatch):
     assert "interrupted" in texts(cells[11])
     assert "Usage: %vmapx [OPTIONS] COMMAND" in texts(cells[12])
     assert "Usage: %vmapx bench" in texts(cells[13]) and "--min-time" in texts(cells[13])
+    assert "f32[6,2]" in texts(cells[14], "text/html")
+    assert texts(cells[15]).strip() == "'ShapeReport'"
 
 
 @pytest.mark.parametrize("line, said", [

@@ -4,12 +4,14 @@ The line is parsed by the CLI's own Click commands (same options, same help, sam
 and handed to the same report functions the commands call; FUNCTION and `--manual` are looked
 up in the notebook's namespace first (a function defined in a cell, a lambda bound to a name,
 a `functools.partial`, `module.attr` of an imported module), then resolved as the CLI does.
-The magic returns the report, which the notebook shows as its tables (HTML); a mistake is
+The magic returns the report, which the notebook shows as its tables (HTML), also when it is
+assigned on a cell's last line (`r = %vmapx …`); a mistake is
 shown as the CLI's `error: …` / `hint: …`, never as a traceback (unless `--debug`).
 """
 
 from __future__ import annotations
 
+import ast
 import shlex
 import sys
 from typing import Any, Callable, Mapping
@@ -30,6 +32,28 @@ def load(shell: Any) -> None:
 
     vmapx.__doc__ = __doc__
     shell.register_magic_function(vmapx, magic_kind="line", magic_name="vmapx")
+    if not any(isinstance(t, ShowAssigned) for t in shell.ast_transformers):
+        shell.ast_transformers.append(ShowAssigned())
+
+
+class ShowAssigned(ast.NodeTransformer):
+    """`r = %vmapx …` as a cell's last statement shows the report too, as a bare `%vmapx …`
+    does: the cell gets a last line `r` (IPython's documented `ast_transformers` hook, which
+    sees the magic as `get_ipython().run_line_magic('vmapx', …)`)."""
+
+    def visit_Module(self, node: ast.Module) -> ast.Module:
+        last = node.body[-1] if node.body else None
+        if (isinstance(last, ast.Assign) and len(last.targets) == 1
+                and isinstance(last.targets[0], ast.Name) and _is_magic(last.value)):
+            show = ast.Expr(ast.Name(last.targets[0].id, ast.Load()))
+            node.body.append(ast.fix_missing_locations(ast.copy_location(show, last)))
+        return node
+
+
+def _is_magic(value: ast.expr) -> bool:
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "run_line_magic" and bool(value.args)
+            and isinstance(value.args[0], ast.Constant) and value.args[0].value == "vmapx")
 
 
 def lookup_in(namespace: Mapping[str, Any]) -> Callable[[str], Any]:
