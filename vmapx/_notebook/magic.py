@@ -141,9 +141,9 @@ def _write_files(name: str, report: Any, params: Mapping[str, Any]) -> None:
         export_files(report, params)
     elif name == "jaxpr" and (params.get("svg") or params.get("html")):
         from vmapx._render.jaxpr import render_jaxpr
-        from vmapx.cli.jaxpr import _export
+        from vmapx.cli.jaxpr import export_view
 
-        _export(render_jaxpr(report), params.get("svg"), params.get("html"),
+        export_view(render_jaxpr(report), params.get("svg"), params.get("html"),
                 f"vmapx jaxpr {params['function']}")
 
 

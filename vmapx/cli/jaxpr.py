@@ -12,7 +12,8 @@ from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxe
 from vmapx.errors import UsageError
 
 
-def _export(renderable: Any, svg: str | None, html: str | None, title: str) -> None:
+def export_view(renderable: Any, svg: str | None, html: str | None, title: str) -> None:
+    """Save what the terminal shows as --svg/--html (the command and the magic both call it)."""
     import io
 
     from rich.console import Console
@@ -120,7 +121,7 @@ def jaxpr(
 
             Console().print(view)
         if svg or html:
-            _export(view, svg, html, f"vmapx jaxpr {function}")
+            export_view(view, svg, html, f"vmapx jaxpr {function}")
         return code
 
     guarded(debug, body)
