@@ -1,7 +1,7 @@
 """vmapx's layers, checked by walking every import statement (module-level and inside
 functions): no cycles, no upward imports, no typer/rich/CLI below the CLI.
 
-    errors < _text < _report < _problem < _analysis < _jaxpr, _bench < _render < cli
+    errors < _text < _report < _problem < _analysis < _jaxpr, _bench < _render < cli < _notebook
 
 `_render` reads report data only (it may import `_report` and `_text`, never an analysis or
 the problem). The one import that goes up is declared here: the display hooks
@@ -15,7 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "vmapx"
 RANK = {"errors": 0, "_text": 1, "_report": 2, "_problem": 3, "_analysis": 4, "_jaxpr": 5,
-        "_bench": 5, "_render": 6, "cli": 7}
+        "_bench": 5, "_render": 6, "cli": 7,
+        "_notebook": 8}  # the %vmapx magic parses lines with the CLI's commands
 RENDER_MAY_IMPORT = {"errors", "_text", "_report", "_render"}
 DECLARED_UP = {("vmapx._report.display", "vmapx._render")}
 
@@ -111,7 +112,7 @@ def test_nothing_below_the_cli_imports_typer_rich_or_the_cli():
     bad = []
     for path in ROOT.rglob("*.py"):
         mod = _module_name(path)
-        if _layer(mod) in ("cli", "_render", None):
+        if _layer(mod) in ("cli", "_render", "_notebook", None):  # the magic uses the CLI
             continue
         for dep in _imports(path):
             if dep.split(".")[0] in ("typer", "rich", "click") or dep.startswith("vmapx.cli"):

@@ -32,3 +32,10 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'vmapx' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython) -> None:  # noqa: ANN001 - IPython's shell
+    """`%load_ext vmapx`: registers the `%vmapx` line magic (imports IPython's side only now)."""
+    from vmapx._notebook.magic import load
+
+    load(ipython)

@@ -22,7 +22,8 @@ from vmapx._analysis.explore import diagnose
 from vmapx._analysis.tracing import x64_for
 from vmapx._bench import device as devices
 from vmapx._bench.baseline import compare
-from vmapx._bench.settings import BenchSettings, NullProgress
+from vmapx._bench.progress import default_progress
+from vmapx._bench.settings import BenchSettings
 from vmapx._bench.stats import measure, resolution
 from vmapx._problem.problem import Problem
 from vmapx._problem.surface import Surface
@@ -97,7 +98,7 @@ def run(cases: Sequence[Case], settings: BenchSettings, context: Context) -> Ben
     import numpy as np
 
     surface = cases[0].problem.surface
-    progress = settings.progress or NullProgress()
+    progress = settings.progress or default_progress()  # in a notebook: a line it updates
     device = devices.pick_device(settings.backend, surface)
     todo = [(c, [v for v in settings.variants if v not in MANUAL or c.twin is not None
                  or v in c.skipped]) for c in cases]

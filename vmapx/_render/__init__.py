@@ -28,7 +28,8 @@ def renderable(report: Any) -> Any:
 def _recorded(report: Any, width: int) -> Any:
     from rich.console import Console
 
-    console = Console(record=True, width=width, file=io.StringIO())
+    console = Console(record=True, width=width, file=io.StringIO(),
+                      force_jupyter=False)  # in Jupyter, Rich would display it too
     console.print(renderable(report))
     return console
 
@@ -38,7 +39,14 @@ def to_text(report: Any, width: int = 100) -> str:
     return _recorded(report, width).export_text(styles=False)
 
 
-def to_html(report: Any, width: int = 100) -> str:
-    """The report as self-contained HTML (Jupyter's `_repr_html_`)."""
-    return _recorded(report, width).export_html(
+def to_html(report: Any, width: int | None = None) -> str:
+    """The report as self-contained HTML (Jupyter's `_repr_html_`): the terminal's tables
+    (jaxprs wide enough to stand side by side), and a bench's chart as inline SVG."""
+    command = getattr(report, "command", "")
+    html = _recorded(report, width or (160 if command == "jaxpr" else 100)).export_html(
         inline_styles=True, code_format="<pre style=\"font-family:monospace\">{code}</pre>")
+    if command == "bench" and report.error is None and any(r.median_s for r in report.results):
+        from vmapx._render.plot import to_svg
+
+        html += f'<div style="max-width:100%;overflow-x:auto">{to_svg(report)}</div>'
+    return html

@@ -10,6 +10,13 @@ from typing import Any
 class Displayable:
     """Display hooks that hand the report to `vmapx._render`."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # IPython's plain-text printer takes, class by class along the MRO, a `__repr__` the
+        # class defines over an inherited `_repr_pretty_`: a dataclass report's generated
+        # repr would win. Each subclass gets the hook in its own namespace (repr() stays).
+        super().__init_subclass__(**kwargs)
+        cls._repr_pretty_ = Displayable._repr_pretty_
+
     def __rich__(self) -> Any:
         from vmapx._render import renderable
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
 from vmapx._report.bench import VARIANTS
 from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
-from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, OutAxesLevels, Ranks,
-                               Static, vmap_options)
+from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, OutAxesLevels,
+                               Ranks, Static, vmap_options)
 from vmapx.errors import SpecError, UsageError
 
 FileOpt = Optional[Path]
@@ -100,27 +100,42 @@ def bench(
     """
 
     def body() -> int:
-        files = {"--plot": plot, "--export-json": export_json, "--export-csv": export_csv,
-                 "--export-markdown": export_markdown}
-        settings = _settings(variants, runs, min_time, warmup, seed, backend, async_dispatch,
-                             (compare, fail_above))
-        batches = parse_batches(batch) if batch is not None else None
-        for option, path in files.items():
-            if path is not None:
-                check_writable(path, option)
-        from vmapx._bench.device import cpu_dispatch
-
-        with cpu_dispatch(async_dispatch):  # before any module can start JAX
-            report = _measure(ctx.args, function, arg, (in_axes, out_axes, ranks, static),
-                              batches, manual, settings)
+        report = bench_report(ctx.params, ctx.args)
         _show(report, json, debug)
         if report.error is None:
-            _export(report, files)
+            export_files(report, ctx.params)
         if report.interrupted:
             return 130
         return 1 if report.regressions or not report.ok else 0
 
     guarded(debug, body)
+
+
+_FILES = ("plot", "export_json", "export_csv", "export_markdown")
+
+
+def bench_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = None,
+                 rich_bar: bool = True) -> Any:
+    """Parse the command's options (`params`, by parameter name) and make the one library
+    call: the `BenchReport`, under a Rich progress bar on stderr (else the library's own
+    progress). The command and the notebook magic both call this; `lookup` is asked first
+    for FUNCTION and --manual."""
+    p = params
+    settings = _settings(p["variants"], p["runs"], p["min_time"], p["warmup"], p["seed"],
+                         p["backend"], p["async_dispatch"], (p["compare"], p["fail_above"]))
+    batches = parse_batches(p["batch"]) if p["batch"] is not None else None
+    for name in _FILES:
+        if p.get(name) is not None:
+            check_writable(p[name], "--" + name.replace("_", "-"))
+    manual = p["manual"]
+    if manual is not None and lookup is not None:
+        manual = lookup(manual) or manual
+    from vmapx._bench.device import cpu_dispatch
+
+    with cpu_dispatch(p["async_dispatch"]):  # before any module can start JAX
+        return _measure(extra, p["function"], p["arg"], (p["in_axes"], p["out_axes"],
+                        p["ranks"], p["static"]), batches, manual, settings,
+                        (lookup, rich_bar))
 
 
 def parse_batches(text: str) -> list[int]:
@@ -188,8 +203,8 @@ def _settings(variants: str | None, runs: int, min_time: float, warmup: int, see
 
 
 def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
-             axes: tuple[Any, ...], batches: list[int] | None, manual: str | None,
-             settings: Any) -> Any:
+             axes: tuple[Any, ...], batches: list[int] | None, manual: Any,
+             settings: Any, how: tuple[Lookup, bool]) -> Any:
     """One library call (the built-in suite without FUNCTION), under a progress bar."""
     from dataclasses import replace
 
@@ -201,13 +216,17 @@ def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
     from vmapx._problem.surface import Surface
 
     in_axes, out_axes, ranks, static = axes
+    lookup, rich_bar = how
     if function is None:  # the suite: options about a function are refused by the library
         fn, given = None, named_args(extra, pairs or [])
-        options = {"levels_in": in_axes, "levels_out": out_axes, "ranks": ranks,
-                   "static": static}
+        options = {"levels_in": list(in_axes or []) or None, "levels_out": list(out_axes or
+                   []) or None, "ranks": ranks, "static": list(static or []) or None}
     else:
         fn, given, options = vmap_options(function, extra, pairs, in_axes, out_axes, ranks,
-                                          static)
+                                          static, lookup)
+    if not rich_bar:  # the library's own progress (in a notebook, a line it updates)
+        return bench(fn, inputs=given, batch=batches, manual=manual, settings=settings,
+                     _surface=Surface("bench"), **options)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     bar = _Bar(Progress(*columns, console=Console(stderr=True), transient=True))
@@ -230,14 +249,15 @@ def _show(report: Any, json: bool, debug: bool) -> None:
     Console().print(render_bench(report, show_jax_message=debug))
 
 
-def _export(report: Any, files: dict[str, Path | None]) -> None:
+def export_files(report: Any, params: Mapping[str, Any]) -> None:
+    """Write the files the options ask for (--export-json/csv/markdown, --plot)."""
     from vmapx._render.export import EXPORTERS
 
     for kind in ("json", "csv", "markdown"):
-        path = files[f"--export-{kind}"]
+        path = params.get(f"export_{kind}")
         if path is not None:
             write(path, EXPORTERS[kind](report), f"--export-{kind}")
-    if files["--plot"] is not None:
+    if params.get("plot") is not None:
         from vmapx._render.plot import to_svg
 
-        write(files["--plot"], to_svg(report), "--plot")
+        write(params["plot"], to_svg(report), "--plot")

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
 from vmapx.cli.common import check_writable, guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               OutAxesLevels, Ranks, Static, vmap_options)
+                               Lookup, OutAxesLevels, Ranks, Static, vmap_options)
 from vmapx.errors import UsageError
 
 
-def _export(renderable: Any, svg: str | None, html: str | None, title: str) -> None:
+def export_view(renderable: Any, svg: str | None, html: str | None, title: str) -> None:
+    """Save what the terminal shows as --svg/--html (the command and the magic both call it)."""
     import io
 
     from rich.console import Console
 
-    console = Console(record=True, file=io.StringIO(), width=Console().width)
+    console = Console(record=True, file=io.StringIO(), width=Console().width,
+                      force_jupyter=False)  # recorded only (also under %vmapx)
     console.print(renderable)
     for path, save, flag in ((svg, console.save_svg, "--svg"), (html, console.save_html,
                                                                 "--html")):
@@ -105,19 +107,7 @@ def jaxpr(
     """
 
     def body() -> int:
-        from vmapx._jaxpr.api import jaxpr as run
-        from vmapx._jaxpr.settings import JaxprSettings
-        from vmapx._problem.surface import Surface
-
-        for path, option in ((svg, "--svg"), (html, "--html")):
-            if path is not None:
-                check_writable(path, option)
-        fn, given, options = vmap_options(function, ctx.args, arg, in_axes, out_axes, ranks,
-                                          static)
-        settings = JaxprSettings(stage, inline, source_info, name_stack, cost, compile_)
-        report = run(fn, inputs=given, batch=batch, axis_size=axis_size, manual=manual,
-                     settings=settings, _surface=Surface("jaxpr"),
-                     **options)
+        report = jaxpr_report(ctx.params, ctx.args)
         code = 0 if report.ok else 1
         if json:
             print_json(report.to_json())
@@ -131,7 +121,30 @@ def jaxpr(
 
             Console().print(view)
         if svg or html:
-            _export(view, svg, html, f"vmapx jaxpr {function}")
+            export_view(view, svg, html, f"vmapx jaxpr {function}")
         return code
 
     guarded(debug, body)
+
+
+def jaxpr_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = None) -> Any:
+    """Parse the command's options (`params`, by parameter name) and make the one library
+    call: the `JaxprReport`. The command and the notebook magic both call this; `lookup`
+    is asked first for FUNCTION and --manual."""
+    from vmapx._jaxpr.api import jaxpr as run
+    from vmapx._jaxpr.settings import JaxprSettings
+    from vmapx._problem.surface import Surface
+
+    p = params
+    for option in ("svg", "html"):
+        if p.get(option) is not None:
+            check_writable(p[option], f"--{option}")
+    fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
+                                      p["out_axes"], p["ranks"], p["static"], lookup)
+    settings = JaxprSettings(p["stage"], p["inline"], p["source_info"], p["name_stack"],
+                             p["cost"], p["compile_"])
+    manual = p["manual"]
+    if manual is not None and lookup is not None:
+        manual = lookup(manual) or manual
+    return run(fn, inputs=given, batch=p["batch"], axis_size=p["axis_size"], manual=manual,
+               settings=settings, _surface=Surface("jaxpr"), **options)

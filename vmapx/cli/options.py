@@ -8,6 +8,9 @@ import typer
 
 from vmapx._text.specs import parse_static
 
+# A name → the callable it names in a caller's namespace (a notebook's), or None.
+Lookup = Optional[Callable[[str], Any]]
+
 Function = Annotated[str, typer.Argument(
     show_default=False,
     help="jnp.NAME, lax.NAME, jax.nn.NAME, jax.scipy…, pkg.module:fn or path/file.py:fn")]
@@ -48,12 +51,13 @@ Debug = Annotated[bool, typer.Option(
 
 def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
                  in_axes: list[str] | None, out_axes: list[str] | None, ranks: str | None,
-                 static: list[str] | None) -> tuple[Callable[..., Any], dict[str, Any],
-                                                    dict[str, Any]]:
+                 static: list[str] | None, lookup: Lookup = None
+                 ) -> tuple[Callable[..., Any], dict[str, Any], dict[str, Any]]:
     """The function, its inputs by name, and the vmap options, as the library takes them.
 
     A repeated `--in-axes`/`--out-axes` is a nest of vmaps (outermost first); entries may be
     JSON pytree prefixes. An explicit `--in-axes None` is kept (it is not "not given").
+    `lookup` (the notebook's namespace) is asked first for FUNCTION; None there: as the CLI.
     """
     from vmapx._text.target import resolve
     from vmapx._text.trees import parse_level_axes, parse_ranks
@@ -67,5 +71,6 @@ def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
         "static": dict(parse_static(s) for s in static or []),
         "name": function,
     }
-    return resolve(function).fn, given, options
+    found = lookup(function) if lookup is not None else None
+    return (found if found is not None else resolve(function).fn), given, options
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Mapping
 
 import typer
 
 from vmapx.cli.common import guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               OutAxesLevels, Ranks, Static, vmap_options)
+                               Lookup, OutAxesLevels, Ranks, Static, vmap_options)
 
 
 def shape(
@@ -52,13 +52,7 @@ def shape(
     """
 
     def body() -> int:
-        import vmapx
-        from vmapx._problem.surface import Surface
-
-        fn, given, options = vmap_options(function, ctx.args, arg, in_axes, out_axes, ranks,
-                                          static)
-        report = vmapx.shape(fn, inputs=given, batch=batch, axis_size=axis_size,
-                             explore=explore, _surface=Surface("shape"), **options)
+        report = shape_report(ctx.params, ctx.args)
         if json:
             print_json(report.to_json())
         else:
@@ -70,3 +64,16 @@ def shape(
         return 0 if report.ok else 1
 
     guarded(debug, body)
+
+
+def shape_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = None) -> Any:
+    """Parse the command's options (`params`, by parameter name) and make the one library
+    call: the `ShapeReport`. The command and the notebook magic both call this."""
+    from vmapx._analysis.shape import shape as run
+    from vmapx._problem.surface import Surface
+
+    p = params
+    fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
+                                      p["out_axes"], p["ranks"], p["static"], lookup)
+    return run(fn, inputs=given, batch=p["batch"], axis_size=p["axis_size"],
+               explore=p["explore"], _surface=Surface("shape"), **options)
