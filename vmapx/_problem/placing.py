@@ -221,6 +221,9 @@ def _level_size(leafs: list[Leaf], shapes: list[tuple[int, ...]], axes: list[int
             raise _kwarg_failure(kw[0][0], f"its axis 0 has size {kw[0][1]}{at}, but the batch is "
                                  + ", ".join(f"{leaf.name}[{a}]={s}" for leaf, s, a in mapped
                                              if not leaf.keyword), surface)
+        tree = _unbatched_tree(mapped, shapes, leafs, at, surface)
+        if tree is not None:
+            raise tree
         detail = "; ".join(f"{leaf.name} is {format_shape(shapes[leafs.index(leaf)], leaf.dtype)}"
                            f" mapped on axis {a} (size {s})" for leaf, s, a in mapped)
         if axis_size is not None:
@@ -236,6 +239,35 @@ def _level_size(leafs: list[Leaf], shapes: list[tuple[int, ...]], axes: list[int
             f"map at least one argument (e.g. {surface.set('in_axes', '0,None')}) or give the "
             f"batch size with {surface.set('axis_size', 'N')}")
     return mapped[0][1] if mapped else axis_size
+
+
+def _unbatched_tree(mapped: list[tuple[Leaf, int, int]], shapes: list[tuple[int, ...]],
+                    leafs: list[Leaf], at: str, surface: Surface) -> VmapFailure | None:
+    """A pytree argument mapped as a whole whose leaves share no batch axis (a parameter tree
+    given the data's in_axes): said in the user's terms, or None when no tree is to blame."""
+    trees: dict[str, list[tuple[Leaf, int, int]]] = {}
+    for m in mapped:
+        if m[0].path:
+            trees.setdefault(m[0].arg, []).append(m)
+    data = {s for leaf, s, _ in mapped if not leaf.path}
+    for arg, ms in trees.items():
+        sizes = {s for _, s, _ in ms}
+        if len(ms) < 2 or (len(sizes) == 1 and (not data or sizes == data)):
+            continue
+        size = f" of size {next(iter(data))}" if len(data) == 1 else ""
+        shown = [f"{leaf.name} {format_shape(shapes[leafs.index(leaf)], leaf.dtype)} has size "
+                 f"{s} on axis {a}" for leaf, s, a in ms if not data or s not in data]
+        more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+        mapped_data = "".join(f"; {leaf.name} is mapped with size {s}" for leaf, s, _ in mapped
+                              if not leaf.path)
+        return VmapFailure(
+            "tree_unbatched",
+            f"{arg} is a pytree of {len(ms)} arrays mapped as a whole{at}, but its leaves have "
+            f"no common batch axis{size}: " + "; ".join(shown[:3]) + more + mapped_data,
+            f"if {arg} holds parameters, the same for every example, map it with None "
+            f"(parameters shared, data mapped); else give every leaf of {arg} a batch "
+            f"axis{size}", short=f"{arg}: leaves have no batch axis{size}")
+    return None
 
 
 def _kwarg_failure(leaf: Leaf, why: str, surface: Surface) -> VmapFailure:

@@ -34,9 +34,10 @@ def declared(module: ModuleType | None, attr: str) -> Declared | None:
         raise TargetError(f"{where} must be a dict with an 'inputs' dict",
                           "see examples/README.md for the format")
     try:
-        inputs = {name: to_spec(spec) for name, spec in entry["inputs"].items()}
+        inputs = {name: to_spec(spec, module) for name, spec in entry["inputs"].items()}
     except VmapxError as exc:
-        raise TargetError(f"{where}: bad shape spec: {exc.message}", "see examples/README.md") from None
+        raise TargetError(f"{where}: bad input: {exc.message}",
+                          exc.hint or "see examples/README.md") from None
     in_axes = entry.get("in_axes")
     return Declared(inputs, entry.get("batch"),
                     tuple(in_axes) if isinstance(in_axes, list) else in_axes,
