@@ -219,3 +219,22 @@ def test_random_trees_agree_with_jax_vmap(params, n, mapped):
     assert _predicted(report) == _real(_loss, (params, x), in_axes)
     per_grad = vmapx.shape(jax.grad(_loss), params, x, in_axes=in_axes)
     assert _predicted(per_grad) == _real(jax.grad(_loss), (params, x), in_axes)
+
+
+@pytest.mark.parametrize("fn, init, in_axes", [
+    (m.layers_model, m.init_layers, ([m.Layer(None, None), m.Layer(None, None)], 0)),
+    (m.mlp_model, m.init_mlp, (m.MLP(m.Layer(None, None), None), 0)),
+])
+def test_namedtuple_and_dataclass_in_axes_prefixes_match_jax(fn, init, in_axes):
+    report = vmapx.shape(fn, init, XS, in_axes=in_axes)
+    assert report.ok, report.error
+    assert _predicted(report) == _real(fn, (init(), XS), in_axes)
+    json.dumps(report.to_json())
+
+
+def test_a_dict_prefix_for_a_dataclass_fails_as_in_jax():
+    in_axes = ({"hidden": None, "out": None}, 0)
+    report = vmapx.shape(m.mlp_model, m.init_mlp, XS, in_axes=in_axes)
+    assert report.error.detail == "pytree_prefix" and "a MLP (.hidden, .out)" in report.error.message
+    with pytest.raises(ValueError):
+        jax.vmap(m.mlp_model, in_axes=in_axes)(m.init_mlp(), XS)

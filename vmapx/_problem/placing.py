@@ -15,7 +15,7 @@ from typing import Any
 
 from vmapx._problem.surface import Surface
 from vmapx._text.specs import format_shape
-from vmapx._text.trees import is_tree, leaves
+from vmapx._text.trees import Node, is_tree, leaves
 from vmapx.errors import VmapFailure
 
 
@@ -95,11 +95,15 @@ def _describe(tree: Any) -> str:
         return "a dict with keys " + ", ".join(repr(k) for k in sorted(tree))
     if isinstance(tree, (list, tuple)):
         return f"a {type(tree).__name__} of {len(tree)}"
+    if isinstance(tree, Node):
+        return f"a {tree.kind} ({', '.join(tree.keys)})"
     return f"an array {tree}" if tree is not None else "an array"
 
 
 def broadcast_prefix(prefix: Any, tree: Any, label: str, what: str = "in_axes") -> list[Any]:
     """One value per leaf of `tree` from a pytree prefix; a mismatch names the key path."""
+    if isinstance(tree, Node) and prefix is not None and not isinstance(prefix, int):
+        return _node_prefix(prefix, tree, label, what)
     if not is_tree(prefix):
         return [prefix for _ in leaves(tree)]
 
@@ -139,6 +143,21 @@ def broadcast_prefix(prefix: Any, tree: Any, label: str, what: str = "in_axes") 
                    f"give one entry per element of {label}, or one int/None for all of it")
     return [v for i, (p, t) in enumerate(zip(prefix, tree))
             for v in broadcast_prefix(p, t, f"{label}[{i}]", what)]
+
+
+def _node_prefix(prefix: Any, tree: Node, label: str, what: str) -> list[Any]:
+    """A prefix for a container only JAX knows (a NamedTuple, a dataclass): split one level by
+    JAX's own treedef of the argument, so it matches exactly when jax.vmap's would."""
+    try:
+        parts = tree.rebuild.flatten_up_to(prefix)
+    except (ValueError, TypeError):
+        raise VmapFailure(
+            "pytree_prefix", f"the {what} entry for {label.split('[')[0].split('.')[0]} "
+            f"({prefix!r}) is not a tree prefix of the argument: at {label}, the argument is "
+            f"{_describe(tree)}", f"give {label} one int or None, or a {tree.kind} of them",
+            short=f"{what} does not fit {label}") from None
+    return [v for key, p, t in zip(tree.keys, parts, tree.children)
+            for v in broadcast_prefix(p, t, label + key, what)]
 
 
 def leaf_axes(in_axes: Any, args: tuple[Any, ...], n_kw_leaves: int, surface: Surface
