@@ -238,3 +238,15 @@ def test_a_dict_prefix_for_a_dataclass_fails_as_in_jax():
     assert report.error.detail == "pytree_prefix" and "a MLP (.hidden, .out)" in report.error.message
     with pytest.raises(ValueError):
         jax.vmap(m.mlp_model, in_axes=in_axes)(m.init_mlp(), XS)
+
+
+def test_no_shapes_at_all_suggests_the_modules_init_function(runner):
+    result = runner.invoke(app, ["jaxpr", "tests/fixtures/models.py:layers_model", "--batch", "4"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "vmapx jaxpr tests/fixtures/models.py:layers_model --layers " \
+           "@tests/fixtures/models.py:init_layers --x f32[3]" in text
+    fixed = runner.invoke(app, ["jaxpr", "tests/fixtures/models.py:layers_model", "--layers",
+                                "@tests/fixtures/models.py:init_layers", "--x", f"f32[{m.IN}]",
+                                "--batch", "4", "--in-axes", "None,0"])
+    assert fixed.exit_code == 0, fixed.output

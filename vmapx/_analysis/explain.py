@@ -10,6 +10,7 @@ import traceback
 
 from vmapx._problem.surface import Surface
 from vmapx.errors import VmapFailure
+from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import format_shape
 from vmapx._text.target import is_user_frame, user_location
 
@@ -131,9 +132,7 @@ def _flat_for_tree(exc: BaseException, text: str, where: str | None,
     at = f" (at {where})" if where else ""
     tree = surface.arg(name, "'{\"W\": \"f32[16,5]\", \"b\": \"f32[16]\"}'") \
         if surface.cli else f"{name}={{'W': (16, 5), 'b': (16,)}}"
-    found = _object_for(fn_name, name, where)
-    obj = surface.arg(name, f"@{fn_name.rpartition(':')[0]}:{found or 'init_params'}") \
-        if surface.cli else f"{name}={found or 'init_params'}() or a pytree of ShapeDtypeStructs"
+    obj = surface.arg(name, _object_for(fn_name, name, where) or "@module:init_params")
     return VmapFailure(
         "example_shape",
         f"{fn_name} reads {name} {how}{at}, but {name} was given as one array ({shape}): "
@@ -144,15 +143,11 @@ def _flat_for_tree(exc: BaseException, text: str, where: str | None,
 
 
 def _object_for(fn_name: str, name: str, where: str | None) -> str | None:
-    """In the module of the user's failing line: an object named `name`, `init_NAME`, or a
-    function starting with `init` (what `@module:NAME` can name), if there is one."""
+    """`@module:NAME` for `name` in the module of the user's failing line, if it has one."""
     import sys
 
     path = where.partition(":")[0] if where else ""
     module = next((m for m in list(sys.modules.values())
                    if path and getattr(m, "__file__", None) == path), None)
-    if module is None or ":" not in fn_name:
-        return None
-    names = [name, f"init_{name}"] + sorted(n for n in vars(module) if n.startswith("init")
-                                            and callable(vars(module)[n]))
-    return next((n for n in names if n in vars(module)), None)
+    found = object_for(module, name, any_init=True)
+    return ref_to(module, fn_name, found) if module is not None and found else None

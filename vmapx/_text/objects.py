@@ -85,3 +85,21 @@ def node(value: Any) -> Node | None:
         return None
     return Node(type(value).__name__, tuple(tu.keystr(p) for p, _ in pairs),
                 tuple(c for _, c in pairs), treedef)
+
+
+def object_for(module: ModuleType | None, name: str, any_init: bool = False) -> str | None:
+    """What `@…:NAME` could name for an argument `name` in `module`: an object called `name`,
+    `init_NAME`, or (with `any_init`) a function whose name starts with `init`. Names only."""
+    if module is None:
+        return None
+    found = vars(module)
+    names = [name, f"init_{name}"] + (sorted(n for n in found if n.startswith("init")
+                                             and callable(found[n])) if any_init else [])
+    return next((n for n in names if n in found and not isinstance(found[n], ModuleType)),
+                None)
+
+
+def ref_to(module: ModuleType, fn_spec: str, attr: str) -> str:
+    """`@mod:attr` written the way the function was named (`path/file.py:fn` → that path)."""
+    where = fn_spec.rpartition(":")[0] if ":" in fn_spec else module.__name__
+    return f"{MARK}{where}:{attr}"
