@@ -154,7 +154,12 @@ def test_whole_tree_mapped_is_explained_and_the_fix_works(runner):
     argv = ["shape", f"{MOD}:model", "--params", f"@{MOD}:init_params", "--x", "4,5"]
     result = runner.invoke(app, argv + ["--json"])
     assert result.exit_code == 1
-    error = json.loads(result.stdout)["error"]
+    data = json.loads(result.stdout)
+    error = data["error"]
+    # the table shows the in_axes as asked and each leaf's size there (not "—" everywhere)
+    assert [(i["name"], i["in_axis"], i["batch_size"]) for i in data["inputs"]] == [
+        ("params['W1']", 0, 16), ("params['W2']", 0, 3), ("params['b1']", 0, 16),
+        ("params['b2']", 0, 3), ("x", 0, 4)]
     assert error["detail"] == "tree_unbatched" and error["kind"] == "inconsistent_sizes"
     assert "params is a pytree of 4 arrays mapped as a whole" in error["message"]
     assert "params['W1'] f32[16,5] has size 16 on axis 0" in error["message"]
