@@ -216,17 +216,24 @@ def _loss(params, x):
     return jax.tree_util.tree_reduce(lambda acc, leaf: acc + jnp.sum(leaf), params, 0.0) * jnp.sum(x)
 
 
-@settings(max_examples=10, deadline=None, derandomize=True)
-@given(params=_params(), n=st.integers(1, 3), mapped=st.booleans())
-def test_random_trees_agree_with_jax_vmap(params, n, mapped):
-    x = jnp.ones((n, 2))
-    if mapped:  # every leaf gets a batch axis of size n: the whole tree mapped on 0
-        params = jax.tree.map(lambda p: jnp.zeros((n,) + p.shape), params)
-    in_axes = (0 if mapped else None, 0)
-    report = vmapx.shape(_loss, params, x, in_axes=in_axes)
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(params=_params(), n=st.integers(1, 3), data=st.data())
+def test_random_trees_and_prefix_in_axes_agree_with_jax_vmap(params, n, data):
+    # a random subset of leaves gets a batch axis of size n; in_axes is the matching prefix
+    # tree (dicts, lists, tuples, NamedTuples of 0/None), or one 0/None for the whole tree
+    flat, treedef = jax.tree_util.tree_flatten(params)
+    mask = data.draw(st.lists(st.booleans(), min_size=len(flat), max_size=len(flat)))
+    params = treedef.unflatten([jnp.zeros((n,) + p.shape) if b else p
+                                for p, b in zip(flat, mask)])
+    axes = treedef.unflatten([0 if b else None for b in mask])
+    if all(mask) or not any(mask):
+        axes = 0 if all(mask) else None
+    in_axes = (axes, 0)
+    report = vmapx.shape(_loss, params, (n, 2), in_axes=in_axes)
     assert report.ok, report.error
+    x = jnp.ones((n, 2))
     assert _predicted(report) == _real(_loss, (params, x), in_axes)
-    per_grad = vmapx.shape(jax.grad(_loss), params, x, in_axes=in_axes)
+    per_grad = vmapx.shape(jax.grad(_loss), params, (n, 2), in_axes=in_axes)
     assert _predicted(per_grad) == _real(jax.grad(_loss), (params, x), in_axes)
 
 
