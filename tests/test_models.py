@@ -266,3 +266,12 @@ def test_no_shapes_at_all_suggests_the_modules_init_function(runner):
                                 "@tests/fixtures/models.py:init_layers", "--x", f"f32[{m.IN}]",
                                 "--batch", "4", "--in-axes", "None,0"])
     assert fixed.exit_code == 0, fixed.output
+
+
+def test_declared_init_functions_run_only_when_the_declared_inputs_are_used(monkeypatch):
+    ran = []
+    monkeypatch.setitem(m.VMAPX_EXAMPLES["mlp_model"]["inputs"], "mlp",
+                        lambda: ran.append(1) or m.init_mlp())
+    assert vmapx.shape(m.mlp_model, m.init_mlp, XS, in_axes=(None, 0)).ok
+    assert ran == []                       # the caller's own inputs: the declared ones unread
+    assert vmapx.shape(m.mlp_model).ok and ran == [1]

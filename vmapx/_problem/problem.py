@@ -135,7 +135,7 @@ def with_declared(req: Request) -> tuple[Request, Declared | None, tuple[str, ..
     (`VMAPX_EXAMPLES`), with its batch size, in_axes and statics; a note says so."""
     module = sys.modules.get(getattr(req.fn, "__module__", None) or "")
     attr = getattr(req.fn, "__name__", None)
-    decl = declared(module, attr) if module is not None and attr else None
+    decl = declared(module, attr, not req.given) if module is not None and attr else None
     if decl is None:
         return req, None, ()
     if req.given:
