@@ -10,6 +10,7 @@ from typing import Any
 
 from vmapx._analysis.explain import classify
 from vmapx._analysis.tracing import check_out_axes, nest, structs
+from vmapx._problem.placing import Level, leaf_axes
 from vmapx._problem.problem import Problem
 from vmapx._report.common import InputInfo, LevelInfo
 from vmapx._report.shape import OutputInfo, PatternRow
@@ -18,15 +19,40 @@ from vmapx.errors import VmapFailure
 
 
 def input_infos(problem: Problem) -> list[InputInfo]:
-    """Each input leaf as the outermost vmap is called with it and as the function sees it."""
+    """Each input leaf as the outermost vmap is called with it and as the function sees it;
+    when vmapx found the vmap broken, each leaf's axis and its size there as asked (the sizes
+    that do not agree show)."""
     borrowed = {a.name: a.borrowed_from for a in problem.bound.args}
-    top = problem.levels[0] if problem.levels else None
-    return [InputInfo(leaf.name, leaf.shape if top is None else given, short_dtype(leaf.dtype),
-                      top.axes[i] if top else None, example,
-                      top.size if top and top.axes[i] is not None else None,
-                      borrowed.get(leaf.name) if not leaf.path else None)
-            for i, (leaf, given, example) in enumerate(zip(problem.leaves, problem.given,
-                                                           problem.example_shapes()))]
+    top = problem.levels[0] if problem.levels else _asked(problem)
+    rows = []
+    for i, (leaf, given, example) in enumerate(zip(problem.leaves, problem.given,
+                                                   problem.example_shapes())):
+        ax = top.axes[i] if top else None
+        size = None
+        if ax is not None and problem.levels:
+            size = top.size
+        elif ax is not None:  # as asked: this leaf's own size on its axis
+            size, example = leaf.shape[ax], leaf.shape[:ax] + leaf.shape[ax + 1:]
+        rows.append(InputInfo(leaf.name, leaf.shape if top is None else given,
+                              short_dtype(leaf.dtype), ax, example, size,
+                              borrowed.get(leaf.name) if not leaf.path else None))
+    return rows
+
+
+def _asked(problem: Problem) -> Level | None:
+    """The outermost level as asked, for a problem that failed before it could be placed:
+    each leaf's in_axis where it is in range (None elsewhere), and the leaf's size there."""
+    if problem.failure is None or problem.ranks is not None or not problem.leaves:
+        return None
+    n_kw = sum(1 for leaf in problem.leaves if leaf.keyword)
+    try:
+        raw = leaf_axes((problem.request.in_axes or (0,))[0], problem.bound.args, n_kw,
+                        problem.surface)
+    except VmapFailure:
+        return None
+    axes = tuple(a % len(leaf.shape) if a is not None and -len(leaf.shape) <= a < len(leaf.shape)
+                 else None for leaf, a in zip(problem.leaves, raw))
+    return Level(0, None, None, 0, axes, tuple(leaf.shape for leaf in problem.leaves))
 
 
 def level_infos(problem: Problem, outputs: list[list[tuple[int, ...]]] | None = None

@@ -10,6 +10,7 @@ import traceback
 
 from vmapx._problem.surface import Surface
 from vmapx.errors import VmapFailure
+from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import format_shape
 from vmapx._text.target import is_user_frame, user_location
 
@@ -86,6 +87,9 @@ def classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[
                            _FIXES[dd].format(static=surface.static("NAME")),
                            jax_message=jax_message, short=f"data-dependent ({dd.replace('_', ' ')})")
     text = str(exc)
+    tree = _flat_for_tree(exc, text, where, examples, fn_name, surface)
+    if tree is not None:
+        return tree
     if _raised_by_user(exc):
         return VmapFailure("other", f"{fn_name} raised {type(exc).__name__}: {first_line(text)}"
                            f"{at}", "this is your function's own error, raised on the "
@@ -108,3 +112,42 @@ def classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[
                        f"{first_line(text)}{at}",
                        _more(surface, "JAX's full message and traceback"),
                        jax_message=jax_message, short=f"{type(exc).__name__}: {first_line(text, 40)}")
+
+
+def _flat_for_tree(exc: BaseException, text: str, where: str | None,
+                   examples: list[tuple[str, tuple, str]], fn_name: str, surface: Surface
+                   ) -> VmapFailure | None:
+    """The function indexes an argument like a dict (`params["W1"]`) or reads an attribute
+    (`mlp.hidden`) of it, but it was given one array: that argument is a pytree."""
+    keyed = isinstance(exc, TypeError) and "string indexing" in text
+    attr = isinstance(exc, AttributeError) and "Tracer" in text
+    if not (keyed or attr):
+        return None
+    line = where.rpartition(": ")[2] if where else ""
+    names = [n for n, _, _ in examples if "[" not in n and "." not in n]
+    used = [n for n in names if any(f"{n}{c}" in line for c in ('["', "['", "."))]
+    name = used[0] if used else (names[0] if names else "the argument")
+    shape = next((format_shape(s, d) for n, s, d in examples if n == name), "one array")
+    how = "like a dict" if keyed else "by attribute"
+    at = f" (at {where})" if where else ""
+    tree = surface.arg(name, "'{\"W\": \"f32[16,5]\", \"b\": \"f32[16]\"}'") \
+        if surface.cli else f"{name}={{'W': (16, 5), 'b': (16,)}}"
+    obj = surface.arg(name, _object_for(fn_name, name, where) or "@module:init_params")
+    return VmapFailure(
+        "example_shape",
+        f"{fn_name} reads {name} {how}{at}, but {name} was given as one array ({shape}): "
+        f"{name} is a pytree (a dict, NamedTuple or dataclass of arrays)",
+        f"give {name} as a tree: a JSON tree of shapes ({tree}), an object in your code "
+        f"({obj}), or declare it in the module's VMAPX_EXAMPLES",
+        jax_message=f"{type(exc).__name__}: {exc}", short=f"{name} is a pytree, given an array")
+
+
+def _object_for(fn_name: str, name: str, where: str | None) -> str | None:
+    """`@module:NAME` for `name` in the module of the user's failing line, if it has one."""
+    import sys
+
+    path = where.partition(":")[0] if where else ""
+    module = next((m for m in list(sys.modules.values())
+                   if path and getattr(m, "__file__", None) == path), None)
+    found = object_for(module, name, any_init=True)
+    return ref_to(module, fn_name, found) if module is not None and found else None

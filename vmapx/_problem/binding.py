@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import inspect
 import string
+import sys
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Callable, Mapping
 
 from vmapx._problem.placing import per_arg
 from vmapx._problem.surface import Surface
+from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import DEFAULT_DTYPE, ShapeSpec, format_shape
 from vmapx.errors import UsageError
 
@@ -127,7 +130,10 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
         raise UsageError(f"{fn_name}: no shape for keyword-only {missing_kw[0]!r}",
                          f"give it a shape ({surface.arg(missing_kw[0], 'f32[3]')}) or "
                          f"{surface.static(missing_kw[0])}")
-    args = _borrow(order, positional, in_axes0, batch, fn_name, surface)
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    if module is not None and module.__name__.split(".")[0] in ("jax", "jaxlib", "numpy"):
+        module = None  # objects to suggest live in the user's modules only
+    args = _borrow(order, positional, in_axes0, batch, fn_name, surface, module)
     kwargs = tuple(Arg(n, keyword[n], keyword=True) for n in sorted(keyword))
     slots, keywords = _slots(ps, names, order, static)
     return Bound(tuple(args), kwargs, dict(static), slots, keywords)
@@ -204,7 +210,7 @@ def _is_axis(a: Any) -> bool:
 
 
 def _borrow(order: list[str], given: Mapping[str, Any], in_axes: Any, batch: int | None,
-            fn_name: str, surface: Surface) -> list[Arg]:
+            fn_name: str, surface: Surface, module: ModuleType | None = None) -> list[Arg]:
     axes = per_arg(in_axes, len(order))
     missing = [n for n in order if given.get(n) is None]
     if not missing:
@@ -217,7 +223,7 @@ def _borrow(order: list[str], given: Mapping[str, Any], in_axes: Any, batch: int
     if source is None:
         raise UsageError(
             f"{fn_name}: no shape for {', '.join(missing)}, and no argument with a shape to "
-            "borrow one from", "give each a shape, e.g. " + _example(fn_name, order, given, surface))
+            "borrow one from", "give each a shape, e.g. " + _example(fn_name, order, given, surface, module))
     src_name, src, src_ax = source
     example, size = src.shape, None
     rank = len(src.shape)
@@ -243,9 +249,16 @@ def _borrow(order: list[str], given: Mapping[str, Any], in_axes: Any, batch: int
     return out
 
 
-def _example(fn_name: str, order: list[str], given: Mapping[str, Any], surface: Surface) -> str:
-    parts = [surface.arg(n, str(given[n]) if isinstance(given.get(n), ShapeSpec) else "f32[3]")
-             for n in order]
+def _example(fn_name: str, order: list[str], given: Mapping[str, Any], surface: Surface,
+             module: ModuleType | None = None) -> str:
+    """A call giving every argument: its shape, an object in the module that could hold it
+    (`--params @mod:init_params`, for a pytree), else a placeholder shape."""
+    parts = []
+    for n in order:
+        found = object_for(module, n, any_init=n == order[0]) if module is not None else None
+        spec = str(given[n]) if isinstance(given.get(n), ShapeSpec) else \
+            ref_to(module, fn_name, found) if found else "f32[3]"
+        parts.append(surface.arg(n, spec))
     return surface.call(fn_name, parts)
 
 

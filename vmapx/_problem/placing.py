@@ -15,7 +15,7 @@ from typing import Any
 
 from vmapx._problem.surface import Surface
 from vmapx._text.specs import format_shape
-from vmapx._text.trees import is_tree, leaves
+from vmapx._text.trees import Node, is_tree, leaves
 from vmapx.errors import VmapFailure
 
 
@@ -95,11 +95,15 @@ def _describe(tree: Any) -> str:
         return "a dict with keys " + ", ".join(repr(k) for k in sorted(tree))
     if isinstance(tree, (list, tuple)):
         return f"a {type(tree).__name__} of {len(tree)}"
+    if isinstance(tree, Node):
+        return f"a {tree.kind} ({', '.join(tree.keys)})"
     return f"an array {tree}" if tree is not None else "an array"
 
 
 def broadcast_prefix(prefix: Any, tree: Any, label: str, what: str = "in_axes") -> list[Any]:
     """One value per leaf of `tree` from a pytree prefix; a mismatch names the key path."""
+    if isinstance(tree, Node) and prefix is not None and not isinstance(prefix, int):
+        return _node_prefix(prefix, tree, label, what)
     if not is_tree(prefix):
         return [prefix for _ in leaves(tree)]
 
@@ -139,6 +143,21 @@ def broadcast_prefix(prefix: Any, tree: Any, label: str, what: str = "in_axes") 
                    f"give one entry per element of {label}, or one int/None for all of it")
     return [v for i, (p, t) in enumerate(zip(prefix, tree))
             for v in broadcast_prefix(p, t, f"{label}[{i}]", what)]
+
+
+def _node_prefix(prefix: Any, tree: Node, label: str, what: str) -> list[Any]:
+    """A prefix for a container only JAX knows (a NamedTuple, a dataclass): split one level by
+    JAX's own treedef of the argument, so it matches exactly when jax.vmap's would."""
+    try:
+        parts = tree.rebuild.flatten_up_to(prefix)
+    except (ValueError, TypeError):
+        raise VmapFailure(
+            "pytree_prefix", f"the {what} entry for {label.split('[')[0].split('.')[0]} "
+            f"({prefix!r}) is not a tree prefix of the argument: at {label}, the argument is "
+            f"{_describe(tree)}", f"give {label} one int or None, or a {tree.kind} of them",
+            short=f"{what} does not fit {label}") from None
+    return [v for key, p, t in zip(tree.keys, parts, tree.children)
+            for v in broadcast_prefix(p, t, label + key, what)]
 
 
 def leaf_axes(in_axes: Any, args: tuple[Any, ...], n_kw_leaves: int, surface: Surface
@@ -221,6 +240,9 @@ def _level_size(leafs: list[Leaf], shapes: list[tuple[int, ...]], axes: list[int
             raise _kwarg_failure(kw[0][0], f"its axis 0 has size {kw[0][1]}{at}, but the batch is "
                                  + ", ".join(f"{leaf.name}[{a}]={s}" for leaf, s, a in mapped
                                              if not leaf.keyword), surface)
+        tree = _unbatched_tree(mapped, shapes, leafs, at, surface)
+        if tree is not None:
+            raise tree
         detail = "; ".join(f"{leaf.name} is {format_shape(shapes[leafs.index(leaf)], leaf.dtype)}"
                            f" mapped on axis {a} (size {s})" for leaf, s, a in mapped)
         if axis_size is not None:
@@ -236,6 +258,35 @@ def _level_size(leafs: list[Leaf], shapes: list[tuple[int, ...]], axes: list[int
             f"map at least one argument (e.g. {surface.set('in_axes', '0,None')}) or give the "
             f"batch size with {surface.set('axis_size', 'N')}")
     return mapped[0][1] if mapped else axis_size
+
+
+def _unbatched_tree(mapped: list[tuple[Leaf, int, int]], shapes: list[tuple[int, ...]],
+                    leafs: list[Leaf], at: str, surface: Surface) -> VmapFailure | None:
+    """A pytree argument mapped as a whole whose leaves share no batch axis (a parameter tree
+    given the data's in_axes): said in the user's terms, or None when no tree is to blame."""
+    trees: dict[str, list[tuple[Leaf, int, int]]] = {}
+    for m in mapped:
+        if m[0].path:
+            trees.setdefault(m[0].arg, []).append(m)
+    data = {s for leaf, s, _ in mapped if not leaf.path}
+    for arg, ms in trees.items():
+        sizes = {s for _, s, _ in ms}
+        if len(ms) < 2 or (len(sizes) == 1 and (not data or sizes == data)):
+            continue
+        size = f" of size {next(iter(data))}" if len(data) == 1 else ""
+        shown = [f"{leaf.name} {format_shape(shapes[leafs.index(leaf)], leaf.dtype)} has size "
+                 f"{s} on axis {a}" for leaf, s, a in ms if not data or s not in data]
+        more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+        mapped_data = "".join(f"; {leaf.name} is mapped with size {s}" for leaf, s, _ in mapped
+                              if not leaf.path)
+        return VmapFailure(
+            "tree_unbatched",
+            f"{arg} is a pytree of {len(ms)} arrays mapped as a whole{at}, but its leaves have "
+            f"no common batch axis{size}: " + "; ".join(shown[:3]) + more + mapped_data,
+            f"if {arg} holds parameters, the same for every example, map it with None "
+            f"(parameters shared, data mapped); else give every leaf of {arg} a batch "
+            f"axis{size}", short=f"{arg}: leaves have no batch axis{size}")
+    return None
 
 
 def _kwarg_failure(leaf: Leaf, why: str, surface: Surface) -> VmapFailure:

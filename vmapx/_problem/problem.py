@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import sys
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from vmapx._problem.binding import Bound, bind, with_statics
 from vmapx._problem.placing import Leaf, Level, insert_batch, leaf_axes, place_levels
@@ -20,7 +20,7 @@ from vmapx._problem.ranks import by_name, plan_ranks
 from vmapx._problem.surface import Surface
 from vmapx._text.declared import Declared, declared
 from vmapx._text.specs import DEFAULT_DTYPE, X64_DTYPES, check_size, format_shape
-from vmapx._text.trees import leaves, unflatten_like
+from vmapx._text.trees import Node, leaves, unflatten_like
 from vmapx.errors import TargetError, UsageError, VmapFailure
 
 
@@ -135,7 +135,7 @@ def with_declared(req: Request) -> tuple[Request, Declared | None, tuple[str, ..
     (`VMAPX_EXAMPLES`), with its batch size, in_axes and statics; a note says so."""
     module = sys.modules.get(getattr(req.fn, "__module__", None) or "")
     attr = getattr(req.fn, "__name__", None)
-    decl = declared(module, attr) if module is not None and attr else None
+    decl = declared(module, attr, not req.given) if module is not None and attr else None
     if decl is None:
         return req, None, ()
     if req.given:
@@ -153,11 +153,22 @@ def with_declared(req: Request) -> tuple[Request, Declared | None, tuple[str, ..
 
 
 def _spec_text(tree: Any) -> str:
+    """A declared input as text: a shape, a JSON tree, or key paths for other containers."""
     if hasattr(tree, "shape"):
         return str(tree)
+    if any(isinstance(t, Node) for t in _nodes(tree)):
+        return "{" + ", ".join(f"{p} {s}" for p, s in leaves(tree)) + "}"
     import json
 
     return json.dumps(unflatten_like(tree, (str(s) for _, s in leaves(tree))))
+
+
+def _nodes(tree: Any) -> Iterator[Any]:
+    yield tree
+    children = tree.values() if isinstance(tree, dict) else tree.children \
+        if isinstance(tree, Node) else tree if isinstance(tree, (list, tuple)) else ()
+    for c in children:
+        yield from _nodes(c)
 
 
 def build(req: Request) -> Problem:

@@ -23,8 +23,11 @@ class Declared:
     static: dict[str, Any] = field(default_factory=dict)
 
 
-def declared(module: ModuleType | None, attr: str) -> Declared | None:
-    """The declaration for `module.attr`, or None when the module declares none."""
+def declared(module: ModuleType | None, attr: str, read_inputs: bool = True
+             ) -> Declared | None:
+    """The declaration for `module.attr`, or None when the module declares none; without
+    `read_inputs` its inputs are left unread (empty): the caller gave its own, and an init
+    function declared there need not run."""
     table = getattr(module, ATTRIBUTE, None) if module is not None else None
     if not isinstance(table, dict) or attr not in table:
         return None
@@ -34,9 +37,11 @@ def declared(module: ModuleType | None, attr: str) -> Declared | None:
         raise TargetError(f"{where} must be a dict with an 'inputs' dict",
                           "see examples/README.md for the format")
     try:
-        inputs = {name: to_spec(spec) for name, spec in entry["inputs"].items()}
+        inputs = {name: to_spec(spec, module) for name, spec in entry["inputs"].items()
+                  if read_inputs}
     except VmapxError as exc:
-        raise TargetError(f"{where}: bad shape spec: {exc.message}", "see examples/README.md") from None
+        raise TargetError(f"{where}: bad input: {exc.message}",
+                          exc.hint or "see examples/README.md") from None
     in_axes = entry.get("in_axes")
     return Declared(inputs, entry.get("batch"),
                     tuple(in_axes) if isinstance(in_axes, list) else in_axes,

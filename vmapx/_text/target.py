@@ -71,7 +71,23 @@ def _import_longest_prefix(full: str, spec: str) -> tuple[ModuleType, str]:
     raise TargetError(f"cannot resolve {spec!r}", f"name a function like {FUNCTION_SYNTAX}")
 
 
-def _lookup(module: ModuleType, attr: str, spec: str) -> Callable[..., Any]:
+def resolve_object(spec: str, module: ModuleType | None = None, mark: str = "") -> Any:
+    """Any object (not only a function) named `pkg.mod:attr.path` or `path/file.py:attr`, or
+    `attr.path` in `module` when one is given; `TargetError` with close matches (written with
+    `mark` in front, as the user typed it)."""
+    spec = spec.strip()
+    mod_part, colon, attr = spec.rpartition(":")
+    if not colon and module is not None:
+        return walk(module, spec, mark + spec)
+    if not colon or not mod_part or not attr:
+        raise TargetError(f"cannot resolve {mark + spec!r}: an object is named with its module",
+                          f"write {mark}module:NAME or {mark}path/file.py:NAME, e.g. "
+                          f"{mark}mymodel.py:params")
+    return walk(_load_user_module(mod_part), attr, mark + spec)
+
+
+def walk(module: ModuleType, attr: str, spec: str) -> Any:
+    """`module.attr.path`, one attribute at a time; a missing one says what is close."""
     obj: Any = module
     walked = []
     for name in attr.split("."):
@@ -83,6 +99,11 @@ def _lookup(module: ModuleType, attr: str, spec: str) -> Callable[..., Any]:
         walked.append(name)
         if isinstance(obj, ModuleType):
             module = obj
+    return obj
+
+
+def _lookup(module: ModuleType, attr: str, spec: str) -> Callable[..., Any]:
+    obj = walk(module, attr, spec)
     if isinstance(obj, ModuleType) or not callable(obj):
         kind = "a module" if isinstance(obj, ModuleType) else _article(type(obj).__name__)
         funcs = _functions(obj) if isinstance(obj, ModuleType) else []
@@ -140,13 +161,22 @@ def _load_user_module(mod_part: str) -> ModuleType:
                     "check the path; it is relative to the current directory")
             raise TargetError(f"file {mod_part!r} does not exist", hint)
         name = "vmapx_user_" + os.path.splitext(os.path.basename(path))[0]
+        loaded = sys.modules.get(name)
+        if loaded is not None and getattr(loaded, "__file__", None) == path and \
+                getattr(loaded, "_vmapx_mtime", None) == os.path.getmtime(path):
+            return loaded  # once per file, as import does: `fn` and `@…:params` share classes
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise TargetError(f"cannot load {mod_part!r} as a Python module",
                               "name a .py file: path/to/file.py:function")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        _run_import(lambda: spec.loader.exec_module(module), mod_part)
+        try:
+            _run_import(lambda: spec.loader.exec_module(module), mod_part)
+        except BaseException:
+            sys.modules.pop(name, None)  # as a failed import does
+            raise
+        module._vmapx_mtime = os.path.getmtime(path)  # type: ignore[attr-defined]
         return module
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())

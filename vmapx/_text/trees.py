@@ -2,22 +2,38 @@
 (`{"W": null, "b": 0},0`) and base ranks (`s=0,v=1,m=2`). No jax import here.
 
 A pytree here is nested dicts (flattened in sorted-key order, as JAX does), lists and tuples
-(each keeps its type); its leaves are `ShapeSpec`s (for shapes) or int/None (for axes and ranks). A JSON list of ints is a shape,
+(each keeps its type), and `Node`s: any other container JAX knows (a NamedTuple, a registered
+dataclass, …), read from the user's objects by `objects.py`; its leaves are `ShapeSpec`s (for shapes) or int/None (for axes and ranks). A JSON list of ints is a shape,
 not a list of leaves; a string is a shape spec.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from vmapx.errors import SpecError
 from vmapx._text.specs import ShapeSpec, parse_axes, parse_axis, parse_shape
 
 
+@dataclass(frozen=True, eq=False)
+class Node:
+    """One level of a container JSON has no word for (a NamedTuple, a registered dataclass, an
+    OrderedDict, …), as JAX flattens it: the container's type name, each child's key-path step
+    (`.W`, `[0]`, `['k']`), the children (pytrees here) and `rebuild`, JAX's treedef of that one
+    level (opaque here: only its `.unflatten(children)` is called), so the traced call gets the
+    very container type the user's function expects."""
+
+    kind: str
+    keys: tuple[str, ...]
+    children: tuple[Any, ...]
+    rebuild: Any
+
+
 def is_tree(value: Any) -> bool:
-    """True for a dict, list or tuple node (a pytree with structure), False for a leaf."""
-    return isinstance(value, (dict, list, tuple))
+    """True for a dict, list, tuple or `Node` (a pytree with structure), False for a leaf."""
+    return isinstance(value, (dict, list, tuple, Node))
 
 
 def looks_like_json(text: str) -> bool:
@@ -64,6 +80,9 @@ def leaves(tree: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     elif isinstance(tree, (list, tuple)):
         for i, v in enumerate(tree):
             yield from leaves(v, f"{path}[{i}]")
+    elif isinstance(tree, Node):
+        for key, v in zip(tree.keys, tree.children):
+            yield from leaves(v, path + key)
     else:
         yield path, tree
 
@@ -74,6 +93,8 @@ def unflatten_like(tree: Any, values: Iterator[Any]) -> Any:
         return {k: unflatten_like(tree[k], values) for k in sorted(tree)}
     if isinstance(tree, (list, tuple)):
         return type(tree)(unflatten_like(v, values) for v in tree)
+    if isinstance(tree, Node):
+        return tree.rebuild.unflatten([unflatten_like(v, values) for v in tree.children])
     return next(values)
 
 

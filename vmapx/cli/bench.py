@@ -74,7 +74,7 @@ def bench(
 
     Inputs are random, made once and put on the device; every variant is built once, outside the timer; compile time (lower + compile) is reported apart; each variant's values must match the loop's before it is timed; every call waits on all its outputs; calls are repeated so each sample is well above the timer's resolution. Reported: median ± IQR per call, min, samples, and the speedup against the loop.
 
-    Without FUNCTION: the built-in suite (the seeds' functions from examples/). Give each argument's shape as --NAME SHAPE, as for vmapx shape; with --batch 8,64,512 the shapes are per-example and every batch size is measured.
+    Without FUNCTION: the built-in suite (the seeds' functions from examples/). Give each argument's shape as --NAME SHAPE, as for vmapx shape (or an object in your code: --params @mymodel.py:init_params); with --batch 8,64,512 the shapes are per-example and every batch size is measured.
 
     Variants: loop (a Python loop of f, then stack) · loop-jit (a loop of jit(f)) · vmap (eager) · jit-vmap · lax-map (jit of lax.map: sequential) · manual, jit-manual (the hand-batched twin, from --manual or the module's VMAPX_EXAMPLES).
 

@@ -13,6 +13,8 @@ from typing import Any, Callable, NoReturn
 import typer
 
 from vmapx.errors import SpecError, UsageError, VmapxError
+from vmapx._text.inputs import to_spec
+from vmapx._text.objects import is_ref
 from vmapx._text.trees import parse_tree_spec
 from vmapx._text.specs import ShapeSpec
 
@@ -115,7 +117,7 @@ def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
     if name in out:
         raise SpecError(f"--{name} is given twice", f"give --{name} once")
     try:
-        out[name] = parse_tree_spec(value)
+        out[name] = to_spec(value) if is_ref(value) else parse_tree_spec(value)
     except SpecError as err:
         raise SpecError(f"--{name}: {err.message}", err.hint) from None
 

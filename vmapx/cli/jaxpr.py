@@ -76,7 +76,8 @@ def jaxpr(
     """Show vmap's jaxpr beside the hand-batched and loop versions, and what differs.
 
     Inputs as for vmapx shape: --NAME SHAPE per argument, or nothing when the function's module
-    declares example inputs (VMAPX_EXAMPLES), with --batch N for per-example shapes.
+    declares example inputs (VMAPX_EXAMPLES), with --batch N for per-example shapes. A SHAPE may
+    name an object in your code: --params @mymodel.py:init_params (run with jax.eval_shape).
 
     Shows each version's jaxpr as JAX prints it (side by side when the terminal is wide enough),
     a verdict ("same 4 primitives in the same order: ..."), the equations aligned by primitive

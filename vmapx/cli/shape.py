@@ -36,6 +36,8 @@ def shape(
 
     A SHAPE may be a JSON pytree of shapes: --params '{"W": "f32[3,5]", "b": [3]}' (a list of ints is a shape). --ranks 0,1,2 (or s=0,v=1,m=2) gives each argument's base rank; extra leading dims become a nest of vmaps, broadcast as NumPy does.
 
+    A SHAPE may also name an object in your code with a leading @: --params @mymodel:params (arrays, jax.ShapeDtypeStructs, or a pytree of them: dicts, lists, tuples, NamedTuples, registered dataclasses) or --params @mymodel.py:init_params (a function taking no required arguments, run with jax.eval_shape: nothing is allocated).
+
     Without --batch the shapes are the full, batched shapes; with --batch N they are per-example and N is inserted at each mapped argument's in_axis.
 
     Examples:
@@ -49,6 +51,7 @@ def shape(
       vmapx shape jnp.sum --a 4,3 --static axis=0 --json
       vmapx shape examples/autovmap.py:foo --s f32[] --v 5,3 --m 5,3,3 --ranks 0,1,2
       vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
+      vmapx shape tests/fixtures/models.py:model --params @tests/fixtures/models.py:init_params --x 5 --batch 8 --in-axes None,0
     """
 
     def body() -> int:
