@@ -185,3 +185,16 @@ def test_reports_are_frozen_and_print_readably():
     text = str(report)
     assert "vmap(jnp.add)" in text and "f32[2,3]" in text
     assert report.to_json()["schema_version"] >= 2 and report.to_json()["command"] == "shape"
+
+
+def test_an_in_axes_leaf_that_is_not_an_int_is_explained_not_a_crash():
+    report = vmapx.shape(jnp.add, (2, 3), (2, 3), in_axes=(np.array(0), 0.5))
+    assert not report.ok and "array(0), which is not an int or None" in report.error.message
+    with pytest.raises(Exception):  # JAX refuses it too
+        jax.vmap(jnp.add, in_axes=(0, 0.5))(jnp.zeros((2, 3)), jnp.zeros((2, 3)))
+    # jax.vmap refuses numpy integers and bools as axes, and so does vmapx
+    for axis in (np.int64(1), True):
+        report = vmapx.shape(jnp.add, (2, 3), (2, 3), in_axes=(axis, 1))
+        assert not report.ok and "not an int or None" in report.error.message
+        with pytest.raises(TypeError):
+            jax.vmap(jnp.add, in_axes=(axis, 1))(jnp.zeros((2, 3)), jnp.zeros((2, 3)))

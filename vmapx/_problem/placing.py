@@ -184,14 +184,14 @@ def leaf_axes(in_axes: Any, args: tuple[Any, ...], n_kw_leaves: int, surface: Su
     out = []
     for arg, entry in zip(args, entries):
         out += broadcast_prefix(entry, arg.tree, arg.name)
-    for entry in out:
-        if entry is not None and not (hasattr(entry, "__index__") and not isinstance(entry, bool)):
+    for entry in out:  # exactly what jax.vmap takes: no bool, no numpy integer
+        if entry is not None and (type(entry) is not int):
             raise VmapFailure(
                 "other", f"in_axes holds {entry!r}, which is not an int or None: vmap takes an "
                 "integer axis or None for each argument (or each leaf of a pytree)",
                 f"give ints and None only, e.g. {surface.set('in_axes', '0,None')}",
                 short="in_axes entry not an int")
-    return [int(e) if e is not None else None for e in out] + [0] * n_kw_leaves
+    return out + [0] * n_kw_leaves
 
 
 def insert_batch(leafs: list[Leaf], axes: list[Any], batch: int, surface: Surface) -> list[Leaf]:
