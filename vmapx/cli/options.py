@@ -14,9 +14,6 @@ Lookup = Optional[Callable[[str], Any]]
 Function = Annotated[str, typer.Argument(
     show_default=False,
     help="jnp.NAME, lax.NAME, jax.nn.NAME, jax.scipy…, pkg.module:fn or path/file.py:fn")]
-InAxes = Annotated[Optional[str], typer.Option(
-    "--in-axes", metavar="AXES", show_default=False,
-    help="One entry per positional argument (0,None,-1) or one int for all. [default: 0]")]
 InAxesLevels = Annotated[Optional[list[str]], typer.Option(
     "--in-axes", metavar="AXES", show_default=False,
     help="One entry per positional argument (0,None,-1) or one int for all; an entry may be a "
@@ -30,8 +27,6 @@ Ranks = Annotated[Optional[str], typer.Option(
     "--ranks", metavar="RANKS", show_default=False,
     help="Base rank of each argument (0,1,2 or s=0,v=1,m=2): extra leading dims are batch "
          "dims, broadcast NumPy-style by a nest of vmaps (as jax_autovmap does).")]
-OutAxes = Annotated[str, typer.Option(
-    "--out-axes", metavar="AXES", help="One int for all outputs, or one entry per output.")]
 Batch = Annotated[Optional[int], typer.Option(
     "--batch", min=1, metavar="N", show_default=False,
     help="Shapes are per-example; N is inserted at each mapped argument's in_axis.")]
