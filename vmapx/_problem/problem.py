@@ -184,7 +184,8 @@ def build(req: Request) -> Problem:
                          " both set the in_axes" if s.cli else "ranks and in_axes both set the "
                          "in_axes", "give one: ranks build every level's in_axes from the base "
                          "ranks")
-    if decl is not None and notes and (req.ranks is not None or len(levels_in) > 1):
+    from_declaration = bool(notes)  # the inputs are the module's per-example ones
+    if from_declaration and (req.ranks is not None or len(levels_in) > 1):
         raise UsageError(f"{req.name}'s declared inputs (VMAPX_EXAMPLES) are per-example, and "
                          "ranks or nested vmaps take the full (batched) shapes",
                          "give every argument's full shape, e.g. " + s.arg("x", "8,16,3"))
