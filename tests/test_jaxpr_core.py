@@ -12,7 +12,7 @@ from vmapx._analysis import _compat as compat
 from vmapx._jaxpr import cost as jaxpr_cost
 from vmapx._jaxpr.api import jaxpr
 from vmapx._jaxpr.diff import AlignRow, align, equations, verdict
-from vmapx._jaxpr.loop import level_structs, loop_fn
+from vmapx._jaxpr.loop import COUNTED_UP_TO, _stacking, level_structs, loop_fn
 from vmapx._jaxpr.settings import JaxprSettings
 from vmapx._problem.request import problem
 from vmapx._problem.surface import Surface
@@ -170,23 +170,55 @@ def two_outputs(w, x):
     return y, {"total": y.sum(), "first": x[0]}
 
 
+def _real_loop(fn, inputs, in_axes, out_axes, b):
+    """The loop vmapx describes, traced for real at B=b: (its problem, its jaxpr)."""
+    p = problem(fn, inputs, {}, {"in_axes": in_axes, "out_axes": out_axes, "batch": b},
+                Surface("jaxpr", cli=False))
+    top = p.levels[0]
+    return p, jax.make_jaxpr(loop_fn(p.flat(p.call), top.axes, out_axes, b))(
+        *level_structs(p, b))
+
+
 @pytest.mark.parametrize("fn,inputs,in_axes,out_axes", [
     (model, ["f32[5]"], 0, 0),
     (two_outputs, ["f32[3]", "f32[3]"], (None, 0), 0),
     (two_outputs, ["f32[3]", "f32[3]"], (None, 1), (1, 0)),
 ])
-@pytest.mark.parametrize("b", [1, 2, 5])
+@pytest.mark.parametrize("b", [1, 2, 3, 5])
 def test_loop_equation_count_matches_the_real_loop(fn, inputs, in_axes, out_axes, b):
     r = jaxpr(fn, *inputs, in_axes=in_axes, out_axes=out_axes, batch=b, settings=NO_COST)
     loop = r.versions["loop"]
-    p = problem(fn, inputs, {}, {"in_axes": in_axes, "out_axes": out_axes, "batch": b},
-                Surface("jaxpr", cli=False))
-    top = p.levels[0]
-    real = jax.make_jaxpr(loop_fn(p.flat(p.call), top.axes, out_axes, b))(
-        *level_structs(p, b))
+    _, real = _real_loop(fn, inputs, in_axes, out_axes, b)
     assert loop.eqn_count == len(compat.flat_eqns(real))
-    assert loop.text_batch == 1 and "stack" in loop.text
     assert loop.eqn_count == loop.base + loop.per_example * b
+    _, one = _real_loop(fn, inputs, in_axes, out_axes, 1)     # the text is one iteration's
+    assert loop.text_batch == 1 and loop.text == one.pretty_print(use_color=False)
+
+
+def test_loop_count_above_the_counted_sizes_matches_the_real_loop():
+    b = COUNTED_UP_TO + 37
+    r = jaxpr(model, "f32[5]", batch=b, settings=NO_COST)
+    _, real = _real_loop(model, ["f32[5]"], 0, 0, b)
+    assert r.versions["loop"].eqn_count == len(compat.flat_eqns(real))
+
+
+@pytest.mark.parametrize("count,size", [
+    (lambda n: 3 * n + (n >= 2), 5),                 # stack before JAX 0.10.1: a concatenate
+    (lambda n: 3 * n + (n >= 2), COUNTED_UP_TO + 9),   # from two elements on
+    (lambda n: 4 * n + 7, COUNTED_UP_TO * 3),
+    (lambda n: n * n, COUNTED_UP_TO + 1),            # not linear: counted at the size itself
+])
+def test_stacking_is_counted_not_assumed(count, size):
+    seen = []
+
+    def counting(n):
+        seen.append(n)
+        return count(n)
+
+    assert _stacking(counting, size) == (count(size), count(size) - count(size - 1))
+    top = COUNTED_UP_TO
+    linear = count(top) - count(top // 2) == (count(top) - count(top - 1)) * (top - top // 2)
+    assert (max(seen) <= top) == (size <= top or linear)   # carried on only when linear
 
 
 # --- costs ----------------------------------------------------------------------------------------

@@ -68,14 +68,23 @@ def loop_fn(f: Callable[..., Any], axes: Sequence[int | None], out_axes: Any, n:
     return loop
 
 
-def growth(out_types: Any, problem: Problem, size: int, one: Any) -> tuple[int, int]:
-    """(equations per example, equations at B=0) of the loop, `one` being its trace at B=1.
+# Up to this batch size the loop's stacking is counted at the size itself; above it, at three
+# sizes up to it, and carried on linearly once the three show the same step (see `growth`).
+COUNTED_UP_TO = 256
 
-    The loop grows by the same block per example: the slicing, f's equations, and whatever
-    stacking adds per element. Rather than trace f twice more, the loop is traced at B=1 and 2
-    with a stand-in for f returning zeros of f's output types (`out_types`): with f the loop has
-    `n1 - h1` more equations per example than with the stand-in, so it grows by
-    `(h2 - h1) + (n1 - h1)`. Pinned against real loops by tests/test_jaxpr_core.py.
+
+def growth(out_types: Any, problem: Problem, size: int, one: Any) -> tuple[int, int]:
+    """(equations per example, equations at B=0) of the loop at `size`, `one` being its trace
+    at B=1; `base + per × size` is the real loop's equation count at `size`.
+
+    Only f's share of the loop is the same per example; how the slicing and the stacking grow
+    depends on the JAX release (before 0.10.1 `jnp.stack` is one `broadcast_in_dim` per element
+    plus a `concatenate` that appears only from two elements on), so it is counted, not
+    assumed: the loop is traced with a stand-in for f that returns zeros of f's output types
+    (`out_types`, no f to run again) at `size` itself, or, above `COUNTED_UP_TO`, at three sizes
+    whose two steps must agree before the count is carried on to `size` (else at `size`). With
+    f the loop has `n1 - h1` more equations per example than with the stand-in. Pinned against
+    real loops by tests/test_jaxpr_core.py.
     """
     import jax
     import jax.numpy as jnp
@@ -92,6 +101,19 @@ def growth(out_types: Any, problem: Problem, size: int, one: Any) -> tuple[int, 
         loop = loop_fn(stand_in, top.axes, top.out_axes, n)
         return len(compat.flat_eqns(jax.make_jaxpr(loop)(*level_structs(problem, n))))
 
-    h1, h2 = count(1), count(2)
-    per = (h2 - h1) + (n1 - h1)
-    return per, n1 - per
+    hn, step = _stacking(count, size)
+    return step + n1 - count(1), hn - step * size
+
+
+def _stacking(count: Callable[[int], int], size: int) -> tuple[int, int]:
+    """(the stand-in loop's equations at `size`, its step from `size - 1`), from `count`."""
+    if size <= COUNTED_UP_TO:
+        hn = count(size)
+        return hn, hn - count(size - 1)
+    top, half = COUNTED_UP_TO, COUNTED_UP_TO // 2
+    a, b, c = count(half), count(top - 1), count(top)
+    step = c - b
+    if (c - a) != step * (top - half):
+        hn = count(size)
+        return hn, hn - count(size - 1)
+    return c + step * (size - top), step
