@@ -211,6 +211,14 @@ def test_loop_counts_are_real_up_to_the_counted_size_and_said_to_be_carried_on_a
     assert loop.eqn_count == real[COUNTED_UP_TO + 37] or jax.__version_info__ < (0, 10, 1)
 
 
+def test_a_batch_of_zero_has_no_loop_version_as_a_real_loop_has_nothing_to_stack():
+    r = jaxpr(jnp.sum, "f32[0,3]", static={"axis": 0}, settings=NO_COST)
+    assert r.ok and r.versions["loop"] is None and r.versions["vmap"].eqn_count >= 1
+    assert any(n.startswith("no loop version over 0 examples") for n in r.notes)
+    with pytest.raises(ValueError):
+        jnp.stack([])
+
+
 @pytest.mark.parametrize("count,size", [
     (lambda n: 3 * n + (n >= 2), 2),                 # stack before JAX 0.10.1: a concatenate
     (lambda n: 3 * n + (n >= 2), 5),                 # from two elements on,
