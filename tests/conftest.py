@@ -40,8 +40,9 @@ _build_the_cli_once()
 @functools.lru_cache(maxsize=None)
 def add_names() -> tuple[str, str]:
     """What `jnp.add`'s two arguments are called in vmapx's reports: `a`, `b` (named by
-    position) where it takes `*args` (a ufunc, JAX 0.4.31 on), else its own parameter names
-    (`add(x1, x2, /)` on JAX 0.4.30). Either way `--a`/`--b` give them by position."""
+    position) where it takes `*args` (a ufunc, as on JAX 0.4.38 and later), else its own
+    parameter names (`add(x1, x2, /)` on 0.4.30, `add(x, y, /)` on 0.4.31). Either way
+    `--a`/`--b` give them by position."""
     import jax.numpy as jnp
 
     params = list(inspect.signature(jnp.add).parameters.values())

@@ -12,6 +12,7 @@ multi-output 60, --batch mode 50, pytree 60, nested 60, anything-goes 50: 510 in
 from __future__ import annotations
 
 import functools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -70,7 +71,7 @@ def _real(fn, args, levels_in, levels_out, axis_size=None):
         g = jax.vmap(g, in_axes=ia, out_axes=oa, axis_size=axis_size)
     rng = np.random.default_rng(0)
     try:
-        out = g(*[_tree_concrete(a, rng) for a in args])
+        out = (jax.jit(g) if os.environ.get("JIT") else g)(*[_tree_concrete(a, rng) for a in args])
     except Exception as exc:  # noqa: BLE001 - any failure of JAX's is the answer
         return exc
     return [(tuple(x.shape), short_dtype(x.dtype)) for x in jax.tree_util.tree_leaves(out)]
