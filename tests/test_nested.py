@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import vmapx
+from tests import truth
 from tests.conftest import with_add_names
 from vmapx.cli import app
 
@@ -19,7 +20,7 @@ def _real(fn, shapes, levels_in, levels_out):
     for ia, oa in reversed(list(zip(levels_in, levels_out))):
         g = jax.vmap(g, in_axes=ia, out_axes=oa)
     rng = np.random.default_rng(0)
-    out = g(*[jnp.asarray(rng.standard_normal(s), jnp.float32) for s in shapes])
+    out = truth.run(g, *[truth.concrete(s, np.float32, rng) for s in shapes])
     return [tuple(x.shape) for x in jax.tree_util.tree_leaves(out)]
 
 
