@@ -21,6 +21,7 @@ from vmapx._problem.placing import per_arg
 from vmapx._problem.surface import Surface
 from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import DEFAULT_DTYPE, ShapeSpec, format_shape
+from vmapx._text.target import guard_user
 from vmapx.errors import UsageError
 
 
@@ -263,7 +264,9 @@ def _example(fn_name: str, order: list[str], given: Mapping[str, Any], surface: 
 
 
 def with_statics(fn: Callable[..., Any], bound: Bound) -> Callable[..., Any]:
-    """`fn` as a function of the arrays alone: each static put back in its own place."""
+    """`fn` as a function of the arrays alone: each static put back in its own place; a
+    SystemExit (or other BaseException) it raises becomes its error (`guard_user`)."""
+    fn = guard_user(fn)
     if not bound.static:
         return fn
     static, slots = bound.static, bound.slots

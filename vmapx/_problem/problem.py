@@ -19,7 +19,8 @@ from vmapx._problem.placing import Leaf, Level, insert_batch, leaf_axes, place_l
 from vmapx._problem.ranks import by_name, plan_ranks
 from vmapx._problem.surface import Surface
 from vmapx._text.declared import Declared, declared
-from vmapx._text.specs import DEFAULT_DTYPE, X64_DTYPES, check_size, format_shape
+from vmapx._text.specs import (DEFAULT_DTYPE, X64_DTYPES, check_shape, check_size,
+                               format_shape)
 from vmapx._text.trees import Node, leaves, unflatten_like
 from vmapx.errors import TargetError, UsageError, VmapFailure
 
@@ -238,6 +239,8 @@ def _place(req: Request, bound: Bound, levels_in: list[Any], levels_out: list[An
         if req.batch is not None:
             leafs = insert_batch(leafs, leaf_axes(levels_in[0], bound.args, n_kw, req.surface),
                                  req.batch, req.surface)
+            for lf in leafs:  # the batch makes each mapped leaf bigger: still an array?
+                check_shape(lf.shape, lf.name)
         given = tuple(lf.shape for lf in leafs)
         if rank_map is not None:
             plan = plan_ranks(bound.args, leafs, rank_map)
