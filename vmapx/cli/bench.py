@@ -9,7 +9,8 @@ from typing import Annotated, Any, Mapping, Optional
 import typer
 
 from vmapx._report.bench import VARIANTS
-from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
+from vmapx.cli.common import (check_writable, console, guarded, named_args, print_json,
+                               write)
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, OutAxesLevels,
                                Ranks, Static, vmap_options)
 from vmapx.errors import SpecError, UsageError
@@ -108,7 +109,7 @@ def bench(
             return 130
         return 1 if report.regressions or not report.ok else 0
 
-    guarded(debug, body)
+    guarded(debug, body, json)
 
 
 _FILES = ("plot", "export_json", "export_csv", "export_markdown")
@@ -242,11 +243,9 @@ def _show(report: Any, json: bool, debug: bool) -> None:
     if json:
         print_json(report.to_json())
         return
-    from rich.console import Console
-
     from vmapx._render.bench import render_bench
 
-    Console().print(render_bench(report, show_jax_message=debug))
+    console().print(render_bench(report, show_jax_message=debug))
 
 
 def export_files(report: Any, params: Mapping[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -22,18 +23,30 @@ from vmapx._text.specs import ShapeSpec
 DYNAMIC = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
+def console(**kwargs: Any) -> Any:
+    """A Rich Console that stops with `reader_gone` (exit 141) when stdout's reader has gone,
+    where Rich's own would exit 1, which vmapx uses for "your vmap fails"."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            reader_gone()
+
+    return _Console(**kwargs)
+
+
 def fail(error: VmapxError) -> NoReturn:
     """Print a VmapxError as `error: …` / `hint: …` on stderr and exit with its code."""
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console(stderr=True)
+    console_ = console(stderr=True)
     msg = Text("error: ", style="bold red")
     msg.append(error.message)
     if error.hint:
         msg.append("\nhint: ", style="bold green")
         msg.append(error.hint)
-    console.print(msg)
+    console_.print(msg)
     raise typer.Exit(error.exit_code)
 
 
@@ -54,11 +67,31 @@ def fewer_collections():
         gc.set_threshold(*old)
 
 
-def guarded(debug: bool, body: Callable[[], int]) -> None:
-    """Run a command body: VmapxErrors become messages and exit codes; no traceback unless
-    --debug. The body returns its exit code."""
+# Where `print_json` writes while the user's own prints are sent to stderr (innermost last).
+_JSON_OUT: list[Any] = []
+
+
+@contextlib.contextmanager
+def users_prints_to_stderr(json_out: bool):
+    """With --json, whatever the user's code prints while vmapx runs (at import, in the
+    function, through jax.debug.print and callbacks, which print to Python's sys.stdout) goes
+    to stderr: stdout holds the JSON and nothing else."""
+    if not json_out:
+        yield
+        return
+    _JSON_OUT.append(sys.stdout)
     try:
-        with fewer_collections():
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        _JSON_OUT.pop()
+
+
+def guarded(debug: bool, body: Callable[[], int], json_out: bool = False) -> None:
+    """Run a command body: VmapxErrors become messages and exit codes; no traceback unless
+    --debug. The body returns its exit code. With `json_out`, the user's prints go to stderr."""
+    try:
+        with fewer_collections(), users_prints_to_stderr(json_out):
             code = body()
     except typer.Exit:
         raise
@@ -68,6 +101,8 @@ def guarded(debug: bool, body: Callable[[], int]) -> None:
         fail(error)
     except KeyboardInterrupt:
         raise typer.Exit(130)
+    except BrokenPipeError:  # the reader went away (`vmapx … | head -1`): stop quietly
+        reader_gone()
     except MemoryError as exc:  # absurd shapes or batch sizes: bad input, not a vmapx bug
         if debug:
             raise
@@ -76,7 +111,7 @@ def guarded(debug: bool, body: Callable[[], int]) -> None:
     except Exception as exc:  # a bug in vmapx or an error we did not foresee
         if debug:
             raise
-        fail(VmapxError(f"unexpected {type(exc).__name__}: {exc}",
+        fail(backend_error() or VmapxError(f"unexpected {type(exc).__name__}: {exc}",
                         "run again with --debug to see the traceback, and please report it"))
     raise typer.Exit(code)
 
@@ -123,8 +158,92 @@ def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
 
 
 def print_json(data: Any) -> None:
-    """The report as JSON on stdout, and nothing else there."""
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    """The report as strict JSON on stdout, and nothing else there: a NaN or infinite number
+    (a benchmark's ratio, say) is written as null, which every JSON reader accepts."""
+    out = _JSON_OUT[-1] if _JSON_OUT else sys.stdout
+    out.write(json.dumps(finite(data), indent=2, allow_nan=False) + "\n")
+
+
+def finite(data: Any) -> Any:
+    """`data` with every NaN or infinite float replaced by None."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite(v) for v in data]
+    return data
+
+
+# Exit status when the reader of stdout has gone, as a shell reports a program that SIGPIPE
+# stopped (128 + 13): `vmapx … | head -1` is not a failure of the vmap (1) or of the input (2).
+EXIT_PIPE = 141
+
+
+def reader_gone() -> NoReturn:
+    """Stop quietly: stdout's reader has gone. Later writes (Python's final flush) go to
+    /dev/null instead of raising again, as Python's docs on SIGPIPE recommend."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):  # no real file behind stdout (a test's)
+        pass
+    raise typer.Exit(EXIT_PIPE)
+
+
+def backend_error() -> VmapxError | None:
+    """When JAX cannot start the backends JAX_PLATFORMS names (`bogus`, `cuda` without a GPU),
+    the same clear message as `--backend gpu` on a machine without one; None otherwise."""
+    platforms = os.environ.get("JAX_PLATFORMS") or os.environ.get("JAX_PLATFORM_NAME")
+    if not platforms or "jax" not in sys.modules:
+        return None
+    import jax
+
+    try:
+        jax.devices()
+    except Exception as exc:  # JAX raises RuntimeError, or (no plugin for it) AssertionError
+        said = (str(exc).strip().splitlines() or [""])[0][:200]
+        return UsageError(f"JAX_PLATFORMS={platforms}: JAX cannot start that backend on this "
+                          "machine" + (f" ({said})" if said else ""),
+                          "set JAX_PLATFORMS=cpu, or unset it to let JAX pick what this "
+                          "machine has")
+    return None
+
+
+# ASCII stand-ins for the glyphs vmapx prints, used when stdout or stderr cannot encode them
+# (PYTHONIOENCODING=ascii, a latin-1 terminal); anything else becomes "?".
+GLYPHS = {"·": "-", "…": "...", "→": "->", "×": "x", "µ": "u", "±": "+-", "✗": "x", "✓": "v",
+          "≥": ">=", "≤": "<=", "—": "--", "–": "-", "★": "*", "●": "o", "○": "o", "◆": "*",
+          "◀": "<", "▶": ">", "▼": "v", "▲": "^", "■": "#", "≡": "==", "≠": "!=", "┤": "|",
+          "└": "+", "─": "-", "│": "|", "━": "-"}
+_ASCII_ERRORS = "vmapx-ascii"
+
+
+def _to_ascii(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    text = err.object[err.start:err.end]
+    return "".join(GLYPHS.get(ch, "?") for ch in text), err.end
+
+
+def ascii_fallback() -> None:
+    """Where stdout or stderr cannot encode vmapx's glyphs, write ASCII stand-ins instead of
+    failing with UnicodeEncodeError (Rich draws its tables in ASCII there by itself)."""
+    import codecs
+
+    try:
+        codecs.lookup_error(_ASCII_ERRORS)
+    except LookupError:
+        codecs.register_error(_ASCII_ERRORS, _to_ascii)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "".join(GLYPHS).encode(encoding)
+        except UnicodeEncodeError:
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors=_ASCII_ERRORS)
+        except LookupError:
+            pass
 
 
 _SUFFIX = {"--svg": ".svg", "--html": ".html", "--plot": ".svg", "--export-json": ".json",

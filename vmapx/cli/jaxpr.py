@@ -6,7 +6,7 @@ from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
-from vmapx.cli.common import check_writable, guarded, print_json
+from vmapx.cli.common import check_writable, console, guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, OutAxesLevels, Ranks, Static, vmap_options)
 from vmapx.errors import UsageError
@@ -18,11 +18,11 @@ def export_view(renderable: Any, svg: str | None, html: str | None, title: str) 
 
     from rich.console import Console
 
-    console = Console(record=True, file=io.StringIO(), width=Console().width,
-                      force_jupyter=False)  # recorded only (also under %vmapx)
-    console.print(renderable)
-    for path, save, flag in ((svg, console.save_svg, "--svg"), (html, console.save_html,
-                                                                "--html")):
+    recorder = Console(record=True, file=io.StringIO(), width=Console().width,
+                       force_jupyter=False)  # recorded only (also under %vmapx)
+    recorder.print(renderable)
+    for path, save, flag in ((svg, recorder.save_svg, "--svg"), (html, recorder.save_html,
+                                                                 "--html")):
         if path is None:
             continue
         try:
@@ -118,14 +118,12 @@ def jaxpr(
 
         view = render_jaxpr(report, show_jax_message=debug)
         if not json:
-            from rich.console import Console
-
-            Console().print(view)
+            console().print(view)
         if svg or html:
             export_view(view, svg, html, f"vmapx jaxpr {function}")
         return code
 
-    guarded(debug, body)
+    guarded(debug, body, json)
 
 
 def jaxpr_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = None) -> Any:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Mapping
 
 import typer
 
-from vmapx.cli.common import guarded, print_json
+from vmapx.cli.common import console, guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, OutAxesLevels, Ranks, Static, vmap_options)
 
@@ -59,14 +59,12 @@ def shape(
         if json:
             print_json(report.to_json())
         else:
-            from rich.console import Console
-
             from vmapx._render.shape import render_shape
 
-            Console().print(render_shape(report, show_jax_message=debug))
+            console().print(render_shape(report, show_jax_message=debug))
         return 0 if report.ok else 1
 
-    guarded(debug, body)
+    guarded(debug, body, json)
 
 
 def shape_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = None) -> Any:
