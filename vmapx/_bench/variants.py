@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 import jax
 import jax.numpy as jnp
 
-from vmapx._analysis.tracing import nest, out_leaf_axes
+from vmapx._analysis.tracing import array_outputs, nest, out_leaf_axes
 from vmapx._bench.values import block
 from vmapx._problem.binding import with_statics
 from vmapx._problem.placing import Level
@@ -138,7 +138,7 @@ def build(problem: Problem, leaves: list[Any], twin: Callable[..., Any] | None
     """Every variant of `problem`, built once, bound to `leaves`; the manual ones when a twin
     is given."""
     levels, surface = problem.levels, problem.surface
-    g = problem.flat(problem.call)           # f as a function of the leaves, statics in place
+    g = array_outputs(problem.flat(problem.call), problem.name, once=True)  # f of leaves
     jg = jax.jit(g)
     first = leaves
     for lv in levels:
