@@ -89,6 +89,10 @@ USER = textwrap.dedent('''\
         return jnp.outer(a, b)
 
 
+    def init_exits():
+        raise SystemExit("no weights today")
+
+
     for name in ("f", "g", "h", "k", "m"):
         globals()[name] = lambda x: x * 2
         globals()[name].__name__ = name
@@ -142,6 +146,8 @@ ROWS = [
     ("shape {tmp}/exits_at_import.py:f --x 3", 2,
      ["raised SystemExit: 0", "stops a program", "if __name__ =="]),
     ("jaxpr {tmp}/closes_at_import.py:f --x 3", 2, ["raised GeneratorExit", "__main__"]),
+    (f"shape {U}:outer --a @{U}:init_exits --b 3", 2, ["init_exits() raised SystemExit",
+                                                        "no weights today"]),
     # -- item 15: malformed VMAPX_EXAMPLES, keyword-only and **kwargs ------------------------------
     (f"shape {U}:f", 2, ["VMAPX_EXAMPLES['f']['batch'] is 'four'", "whole number",
                          "fix 'batch'"]),
