@@ -9,6 +9,7 @@ from typing import Annotated, Any, Mapping, Optional
 import typer
 
 from vmapx._report.bench import VARIANTS
+from vmapx._text.specs import shown
 from vmapx.cli.common import (check_writable, console, guarded, named_args, print_json,
                                write)
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, OutAxesLevels,
@@ -144,9 +145,10 @@ def parse_batches(text: str) -> list[int]:
     out = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            raise SpecError(f"--batch {text!r}: {part!r} is not a positive whole number",
-                            "write batch sizes like --batch 8,64,512")
+        if not (part.isascii() and part.isdigit()) or len(part.lstrip("0")) > 20 \
+                or int(part) < 1:
+            raise SpecError(f"--batch {shown(text)}: {shown(part, 20)} is not a positive whole "
+                            "number", "write batch sizes like --batch 8,64,512")
         if int(part) not in out:
             out.append(int(part))
     return out

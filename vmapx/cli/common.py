@@ -42,12 +42,20 @@ def fail(error: VmapxError) -> NoReturn:
 
     console_ = console(stderr=True)
     msg = Text("error: ", style="bold red")
-    msg.append(error.message)
+    msg.append(_cut(error.message))
     if error.hint:
         msg.append("\nhint: ", style="bold green")
-        msg.append(error.hint)
+        msg.append(_cut(error.hint))
     console_.print(msg)
     raise typer.Exit(error.exit_code)
+
+
+def _cut(text: str) -> str:
+    """A message with any run of 200+ characters without a space (a 100,000-character name or
+    number the user typed, echoed back) cut to its first 60."""
+    import re
+
+    return re.sub(r"\S{200,}", lambda m: m.group()[:60] + "…", text)
 
 
 @contextlib.contextmanager
@@ -113,6 +121,13 @@ def guarded(debug: bool, body: Callable[[], int], json_out: bool = False) -> Non
             raise
         fail(backend_error() or VmapxError(f"unexpected {type(exc).__name__}: {exc}",
                         "run again with --debug to see the traceback, and please report it"))
+    except BaseException as exc:  # SystemExit & co. from the user's code, outside its function
+        if debug:
+            raise
+        fail(VmapxError(f"your code raised {type(exc).__name__}"
+                        + (f": {exc}" if str(exc) else "") + " while vmapx was using it",
+                        "a module or object vmapx reads must not exit or stop the program; "
+                        "--debug shows where"))
     raise typer.Exit(code)
 
 
