@@ -145,8 +145,10 @@ def parse_batches(text: str) -> list[int]:
     out = []
     for part in text.split(","):
         part = part.strip()
-        if not (part.isascii() and part.isdigit()) or len(part.lstrip("0")) > 20 \
-                or int(part) < 1:
+        if part.isascii() and part.isdigit() and len(part.lstrip("0")) > 20:
+            raise SpecError(f"--batch {shown(part, 20)} is absurdly large",
+                            "give --batch whole numbers from 1 to 2**40, e.g. --batch 8,64")
+        if not (part.isascii() and part.isdigit()) or int(part) < 1:
             raise SpecError(f"--batch {shown(text)}: {shown(part, 20)} is not a positive whole "
                             "number", "write batch sizes like --batch 8,64,512")
         if int(part) not in out:
