@@ -294,6 +294,13 @@ def test_a_file_imports_its_neighbours_and_same_stems_stay_apart(runner, tmp_pat
     (tmp_path / "b" / "model.py").write_text("def f(x):\n    return x.sum()\n")
     fa, fb = resolve(f"{tmp_path}/a/model.py:f").fn, resolve(f"{tmp_path}/b/model.py:f").fn
     assert fa.__module__ != fb.__module__
+    # the file's folder comes after the standard library and before installed packages
+    import sysconfig
+
+    at = sys.path.index(str(tmp_path / "a"))
+    stdlib = sysconfig.get_paths()["stdlib"]
+    assert all(not p.startswith(stdlib) or "-packages" in p for p in sys.path[at + 1:])
+    assert any("-packages" in p for p in sys.path[at + 1:])
     assert float(fa(jnp.ones(2))[0]) == 3.0 and float(fb(jnp.ones(2))) == 2.0
     r = runner.invoke(app, ["shape", f"{tmp_path}/a/model.py:f", "--x", "4,3", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["outputs"][0]["shape"] == [4, 3]

@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import sysconfig
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
@@ -158,8 +159,8 @@ def _load_user_module(mod_part: str) -> ModuleType:
     """Import `pkg.mod` from the current directory, or load `path/file.py` by path with its
     folder on `sys.path` (as `python path/file.py` would, so it can import its neighbours).
 
-    JAX is imported first and the folders go at the end of `sys.path`: a user's `logging.py`
-    or `html.py` beside their code must not replace the standard library's inside JAX.
+    JAX is imported first and the folders go after the standard library on `sys.path`: a
+    user's `logging.py` or `html.py` beside their code must not replace the standard library's.
     """
     if mod_part.endswith(".py") or os.sep in mod_part or "/" in mod_part:
         path = os.path.abspath(mod_part)
@@ -222,11 +223,21 @@ def module_label(module: ModuleType) -> str:
 
 
 def _on_path(folder: str) -> None:
-    """`folder` on `sys.path`, after everything already there (JAX imported first)."""
+    """`folder` on `sys.path` right after the standard library's entries (JAX imported first):
+    the user's modules come before installed packages, as they would for `python`, but a
+    `logging.py` of theirs does not replace the standard library's (Python's own -P idea)."""
     import jax  # noqa: F401  (its imports must find the standard library, not the user's files)
 
-    if folder not in sys.path:
-        sys.path.append(folder)
+    if folder in sys.path:
+        return
+    stdlib = os.path.abspath(sysconfig.get_paths()["stdlib"])
+    at = 0
+    for i, entry in enumerate(sys.path):
+        full = os.path.abspath(entry) if entry else ""
+        if "-packages" not in full and (full.startswith(stdlib) or (  # python311.zip too
+                full.endswith(".zip") and os.path.dirname(full) == os.path.dirname(stdlib))):
+            at = i + 1
+    sys.path.insert(at, folder)
 
 
 def _run_import(load: Callable[[], Any], what: str) -> Any:
