@@ -21,7 +21,7 @@ from vmapx._problem.placing import per_arg
 from vmapx._problem.surface import Surface
 from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import DEFAULT_DTYPE, ShapeSpec, format_shape
-from vmapx._text.target import guard_user
+from vmapx._text.usercode import guard_user
 from vmapx.errors import UsageError
 
 

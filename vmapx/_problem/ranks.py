@@ -36,13 +36,14 @@ def by_name(ranks: Any, order: list[str], fn_name: str, params: list[str] | None
     of None means "not vmapped", so a None may go to a parameter given as a static or left to
     its default, by name or by position (one entry per parameter: `--ranks 2,None,1`).
     """
-    params = [p for p in (params or []) if p not in order] and list(params or [])
+    params = list(params or [])
+    not_given = [p for p in params if p not in order]   # statics and defaulted parameters
     if isinstance(ranks, dict):
         unknown = [n for n in ranks if n not in order]
         for n in unknown:
-            if n in params and ranks[n] is None:
+            if n in not_given and ranks[n] is None:
                 continue
-            if n in params:
+            if n in not_given:
                 raise UsageError(f"--ranks gives {n} rank {ranks[n]}, but {n} is not an array "
                                  f"given to {fn_name} (a static, or left to its default)",
                                  f"give {n}=None (not vmapped), or drop it from --ranks")
@@ -50,7 +51,7 @@ def by_name(ranks: Any, order: list[str], fn_name: str, params: list[str] | None
                              f"{fn_name}", f"its arguments are {', '.join(order)}")
         return {n: r for n, r in ranks.items() if n in order}
     ranks = tuple(ranks) if isinstance(ranks, (tuple, list)) else (ranks,)
-    if len(ranks) > len(order) and params and len(ranks) <= len(params):
+    if len(ranks) > len(order) and not_given and len(ranks) <= len(params):
         return by_name(dict(zip(params, ranks)), order, fn_name, params)
     if len(ranks) > len(order):
         raise UsageError(f"--ranks has {len(ranks)} entries but {fn_name} is given "

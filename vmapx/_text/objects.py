@@ -17,7 +17,8 @@ import inspect
 from types import ModuleType
 from typing import Any, Callable
 
-from vmapx._text.target import guard_user, resolve_object, user_location
+from vmapx._text.target import resolve_object
+from vmapx._text.usercode import guard_user, user_location
 from vmapx._text.trees import Node
 from vmapx.errors import SpecError
 
