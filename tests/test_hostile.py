@@ -358,6 +358,7 @@ def test_output_that_cannot_be_encoded_falls_back_to_ascii(monkeypatch, encoding
     import io
 
     import vmapx.cli.common as common
+    import vmapx.cli.streams as streams
     from vmapx._render.bench import render_bench
     from vmapx._render.shape import render_shape
     from vmapx.errors import UsageError
@@ -366,12 +367,12 @@ def test_output_that_cannot_be_encoded_falls_back_to_ascii(monkeypatch, encoding
     err = io.TextIOWrapper(io.BytesIO(), encoding=encoding)
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", err)
-    common.ascii_fallback()
-    common.console(width=100).print(render_shape(vmapx.shape(jnp.add, (2, 3), None,
+    streams.ascii_fallback()
+    streams.console(width=100).print(render_shape(vmapx.shape(jnp.add, (2, 3), None,
                                                              in_axes=(0, None))))
     from vmapx._bench.settings import BenchSettings
 
-    common.console(width=100).print(render_bench(vmapx.bench(
+    streams.console(width=100).print(render_bench(vmapx.bench(
         jnp.add, (3,), (3,), batch=2,
         settings=BenchSettings(variants=("loop", "vmap"), runs=1, min_time=0, warmup=0))))
     with pytest.raises(Exception):

@@ -226,7 +226,7 @@ def _on_path(folder: str) -> None:
     """`folder` on `sys.path` right after the standard library's entries (JAX imported first):
     the user's modules come before installed packages, as they would for `python`, but a
     `logging.py` of theirs does not replace the standard library's (Python's own -P idea)."""
-    import jax  # noqa: F401  (its imports must find the standard library, not the user's files)
+    import jax  # noqa: F401  # its imports must find the standard library, not the user's files
 
     if folder in sys.path:
         return

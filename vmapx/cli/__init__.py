@@ -56,7 +56,7 @@ def main() -> None:
     import gc
     import sys
 
-    from vmapx.cli.common import EXIT_PIPE, ascii_fallback, reader_gone
+    from vmapx.cli.streams import EXIT_PIPE, ascii_fallback, reader_gone
 
     if sys.stdout is None:  # started with stdout closed (`vmapx … >&-`)
         sys.stderr.write("error: standard output is closed, so vmapx has nowhere to write\n"

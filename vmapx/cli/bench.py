@@ -10,8 +10,8 @@ import typer
 
 from vmapx._report.bench import VARIANTS
 from vmapx._text.specs import shown
-from vmapx.cli.common import (check_writable, console, guarded, named_args, print_json,
-                               write)
+from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
+from vmapx.cli.streams import console
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, OutAxesLevels,
                                Ranks, Static, vmap_options)
 from vmapx.errors import SpecError, UsageError

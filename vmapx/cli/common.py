@@ -18,22 +18,10 @@ from vmapx._text.inputs import to_spec
 from vmapx._text.objects import is_ref
 from vmapx._text.trees import parse_tree_spec
 from vmapx._text.specs import ShapeSpec
+from vmapx.cli.streams import console, reader_gone
 
 # Options that let a command take `--NAME SHAPE` for each of the function's own arguments.
 DYNAMIC = {"allow_extra_args": True, "ignore_unknown_options": True}
-
-
-def console(**kwargs: Any) -> Any:
-    """A Rich Console that stops with `reader_gone` (exit 141) when stdout's reader has gone,
-    where Rich's own would exit 1, which vmapx uses for "your vmap fails"."""
-    from rich.console import Console
-
-    class _Console(Console):
-        def on_broken_pipe(self) -> None:
-            self.quiet = True
-            reader_gone()
-
-    return _Console(**kwargs)
 
 
 def fail(error: VmapxError) -> NoReturn:
@@ -190,22 +178,6 @@ def finite(data: Any) -> Any:
     return data
 
 
-# Exit status when the reader of stdout has gone, as a shell reports a program that SIGPIPE
-# stopped (128 + 13): `vmapx … | head -1` is not a failure of the vmap (1) or of the input (2).
-EXIT_PIPE = 141
-
-
-def reader_gone() -> NoReturn:
-    """Stop quietly: stdout's reader has gone. Later writes (Python's final flush) go to
-    /dev/null instead of raising again, as Python's docs on SIGPIPE recommend."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, AttributeError, ValueError):  # no real file behind stdout (a test's)
-        pass
-    raise typer.Exit(EXIT_PIPE)
-
-
 def backend_error() -> VmapxError | None:
     """When JAX cannot start the backends JAX_PLATFORMS names (`bogus`, `cuda` without a GPU),
     the same clear message as `--backend gpu` on a machine without one; None otherwise."""
@@ -223,42 +195,6 @@ def backend_error() -> VmapxError | None:
                           "set JAX_PLATFORMS=cpu, or unset it to let JAX pick what this "
                           "machine has")
     return None
-
-
-# ASCII stand-ins for the glyphs vmapx prints, used when stdout or stderr cannot encode them
-# (PYTHONIOENCODING=ascii, a latin-1 terminal); anything else becomes "?".
-GLYPHS = {"·": "-", "…": "...", "→": "->", "×": "x", "µ": "u", "±": "+-", "✗": "x", "✓": "v",
-          "≥": ">=", "≤": "<=", "—": "--", "–": "-", "★": "*", "●": "o", "○": "o", "◆": "*",
-          "◀": "<", "▶": ">", "▼": "v", "▲": "^", "■": "#", "≡": "==", "≠": "!=", "┤": "|",
-          "└": "+", "─": "-", "│": "|", "━": "-"}
-_ASCII_ERRORS = "vmapx-ascii"
-
-
-def _to_ascii(err: UnicodeError) -> tuple[str, int]:
-    if not isinstance(err, UnicodeEncodeError):
-        raise err
-    text = err.object[err.start:err.end]
-    return "".join(GLYPHS.get(ch, "?") for ch in text), err.end
-
-
-def ascii_fallback() -> None:
-    """Where stdout or stderr cannot encode vmapx's glyphs, write ASCII stand-ins instead of
-    failing with UnicodeEncodeError (Rich draws its tables in ASCII there by itself)."""
-    import codecs
-
-    try:
-        codecs.lookup_error(_ASCII_ERRORS)
-    except LookupError:
-        codecs.register_error(_ASCII_ERRORS, _to_ascii)
-    for stream in (sys.stdout, sys.stderr):
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        try:
-            "".join(GLYPHS).encode(encoding)
-        except UnicodeEncodeError:
-            if hasattr(stream, "reconfigure"):
-                stream.reconfigure(errors=_ASCII_ERRORS)
-        except LookupError:
-            pass
 
 
 _SUFFIX = {"--svg": ".svg", "--html": ".html", "--plot": ".svg", "--export-json": ".json",

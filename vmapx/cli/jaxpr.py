@@ -6,7 +6,8 @@ from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
-from vmapx.cli.common import check_writable, console, guarded, print_json
+from vmapx.cli.common import check_writable, guarded, print_json
+from vmapx.cli.streams import console
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, OutAxesLevels, Ranks, Static, vmap_options)
 from vmapx.errors import UsageError
