@@ -271,14 +271,15 @@ def test_users_prints_go_to_stderr_with_json(runner, user, command):
 
 
 def test_json_is_strict(capsys):
-    print_json({"a": math.nan, "b": [math.inf, -math.inf, 1.5], "c": {"d": float("nan")}})
+    print_json({"a": math.nan, "b": [math.inf, -math.inf, 1.5], "c": {"d": np.float32("nan")},
+                "e": np.int64(3)})
     text = capsys.readouterr().out
 
     def refuse(token):
         raise AssertionError(f"{token} in the JSON")
 
     assert json.loads(text, parse_constant=refuse) == {"a": None, "b": [None, None, 1.5],
-                                                       "c": {"d": None}}
+                                                       "c": {"d": None}, "e": 3}
 
 
 # -- item 12: the user's files --------------------------------------------------------------------

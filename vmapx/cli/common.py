@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, Callable, NoReturn
 import typer
 
 from vmapx.errors import SpecError, UsageError, VmapxError
+from vmapx._report.common import jsonable
 from vmapx._text.inputs import to_spec
 from vmapx._text.objects import is_ref
 from vmapx._text.trees import parse_tree_spec
@@ -164,18 +164,7 @@ def print_json(data: Any) -> None:
     """The report as strict JSON on stdout, and nothing else there: a NaN or infinite number
     (a benchmark's ratio, say) is written as null, which every JSON reader accepts."""
     out = _JSON_OUT[-1] if _JSON_OUT else sys.stdout
-    out.write(json.dumps(finite(data), indent=2, allow_nan=False) + "\n")
-
-
-def finite(data: Any) -> Any:
-    """`data` with every NaN or infinite float replaced by None."""
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {k: finite(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [finite(v) for v in data]
-    return data
+    out.write(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")
 
 
 def backend_error() -> VmapxError | None:
