@@ -138,6 +138,14 @@ ROWS = [
     (f"bench jnp.add --a 3 --b 3 --batch 1000000000000 {FAST}", 2,
      ["random inputs would take", "GiB", "smaller --batch"]),
     ("bench jnp.add --a 2,3 --compare /dev/zero", 2, ["not a regular file", "--export-json"]),
+    # a benchmark asked to run for ever (or for days) is a typo, refused before it starts
+    ("bench jnp.add --a 3 --b 3 --min-time inf", 2, ["--min-time", "less than or equal to 3600"]),
+    ("bench jnp.add --a 3 --b 3 --min-time nan", 2, ["--min-time"]),
+    ("bench jnp.add --a 3 --b 3 --runs 99999999999", 2, ["--runs", "10000"]),
+    ("bench jnp.add --a 3 --b 3 --warmup 99999999999", 2, ["--warmup", "10000"]),
+    ("bench jnp.add --a 3 --b 3 --seed -1", 2, ["--seed", "greater than or equal to 0"]),
+    ("bench jnp.add --a 3 --b 3 --batch ²", 2, ["'²' is not a positive whole number"]),
+    ("bench jnp.add --a 3 --b 3 --batch 1{digits}", 2, ["is absurdly large", "2**40"]),
     ("bench jnp.add --a 2,3 --compare {tmp}", 2, ["a directory", "--export-json FILE"]),
     # -- item 9: SystemExit and other BaseExceptions from the user's code ------------------------
     (f"shape {U}:exits --x 3", 1, ["raised SystemExit: 3", "hostile.py:12 in exits"]),
@@ -190,7 +198,7 @@ def test_hostile_input(line, code, needles, runner, user):
     assert result.exit_code == code, out
     for needle in needles:
         assert needle in out, (needle, out[:600])
-    assert "hint:" in out or "hint " in out, out[:600]
+    assert "hint:" in out or "-h' for help" in out, out[:600]
     assert len(out) < 5000, "an error never echoes the whole of a huge input"
 
 
@@ -216,6 +224,15 @@ def test_a_baseline_of_the_wrong_types_is_refused_before_measuring(runner, tmp_p
     path.write_text(json.dumps({"results": [], "pad": "x" * 200}))
     result, out = _run(runner, f"bench jnp.add --a 2,3 --compare {path} {FAST}", tmp_path)
     assert result.exit_code == 2 and "larger than" in out, out
+
+
+@pytest.mark.parametrize("setting", [{"min_time": math.inf}, {"min_time": math.nan},
+                                     {"runs": 10**9}, {"warmup": 10**9}, {"seed": -1}])
+def test_a_benchmark_that_would_never_end_is_refused_in_the_library(setting):
+    from vmapx._bench.settings import BenchSettings
+
+    with pytest.raises(vmapx.UsageError, match="runs must be from 1 to"):
+        vmapx.bench(jnp.add, (3,), (3,), batch=2, settings=BenchSettings(**setting))
 
 
 def test_a_large_batch_runs_the_loop_on_the_first_examples_and_says_so(runner, monkeypatch):

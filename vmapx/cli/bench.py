@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path
 from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
+from vmapx._bench.settings import MAX_MIN_TIME, MAX_RUNS
 from vmapx._report.bench import VARIANTS
 from vmapx._text.specs import shown
 from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
@@ -45,11 +47,14 @@ def bench(
         "Which to time: " + ",".join(VARIANTS) + " [default: all]"))] = None,
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
                                            help="Where to run [default: JAX's default]")] = None,
-    runs: Annotated[int, _opt("--runs", min=1, metavar="N", help="At least this many samples.")] = 7,
-    min_time: Annotated[float, _opt("--min-time", min=0.0, metavar="SECONDS",
+    runs: Annotated[int, _opt("--runs", min=1, max=MAX_RUNS, metavar="N",
+                              help="At least this many samples.")] = 7,
+    min_time: Annotated[float, _opt("--min-time", min=0.0, max=MAX_MIN_TIME, metavar="SECONDS",
                                     help="At least this long sampling each variant.")] = 0.2,
-    warmup: Annotated[int, _opt("--warmup", min=0, metavar="N", help="Untimed calls first.")] = 1,
-    seed: Annotated[int, _opt("--seed", metavar="N", help="Seed of the random inputs.")] = 0,
+    warmup: Annotated[int, _opt("--warmup", min=0, max=MAX_RUNS, metavar="N",
+                                help="Untimed calls first.")] = 1,
+    seed: Annotated[int, _opt("--seed", min=0, max=2**63 - 1, metavar="N",
+                              help="Seed of the random inputs.")] = 0,
     plot: Annotated[FileOpt, _opt("--plot", metavar="FILE.svg", show=False,
                                   help="Write the chart as an SVG image.")] = None,
     export_json: Annotated[FileOpt, _opt("--export-json", metavar="FILE", show=False,
@@ -198,6 +203,10 @@ def _settings(variants: str | None, runs: int, min_time: float, warmup: int, see
     from vmapx._bench.settings import BenchSettings
 
     compare, fail_above = against
+    for option, value in (("--min-time", min_time), ("--fail-above", fail_above)):
+        if value is not None and not math.isfinite(value):
+            raise UsageError(f"{option} {value} is not a number of seconds or percent",
+                             f"give a finite number, e.g. {option} 20")
     if fail_above is not None and compare is None:
         raise UsageError("--fail-above needs --compare BASELINE.json",
                          "e.g. --compare base.json --fail-above 20")
