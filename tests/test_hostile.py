@@ -93,6 +93,11 @@ USER = textwrap.dedent('''\
         raise SystemExit("no weights today")
 
 
+    def callback_exits(x):
+        jax.debug.callback(lambda v: exit(4), x)
+        return x
+
+
     for name in ("f", "g", "h", "k", "m"):
         globals()[name] = lambda x: x * 2
         globals()[name].__name__ = name
@@ -151,6 +156,8 @@ ROWS = [
     (f"shape {U}:exits --x 3", 1, ["raised SystemExit: 3", "hostile.py:12 in exits"]),
     (f"jaxpr {U}:closes --x 3", 1, ["raised GeneratorExit", "hostile.py:16 in closes"]),
     (f"bench {U}:skips --x 3 {FAST}", 1, ["Skipped: not today", "hostile.py:20"]),
+    (f"bench {U}:callback_exits --x 3 {FAST} --variants loop,vmap", 1,
+     ["SystemExit: 4", "in <lambda>"]),
     ("shape {tmp}/exits_at_import.py:f --x 3", 2,
      ["raised SystemExit: 0", "stops a program", "if __name__ =="]),
     ("jaxpr {tmp}/closes_at_import.py:f --x 3", 2, ["raised GeneratorExit", "__main__"]),

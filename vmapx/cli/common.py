@@ -83,11 +83,28 @@ def users_prints_to_stderr(json_out: bool):
         _JSON_OUT.pop()
 
 
+@contextlib.contextmanager
+def quiet_callback_logs(debug: bool):
+    """Without --debug, JAX's own log of a failing `jax.debug.callback` (a traceback on
+    stderr) is held back: vmapx reports that failure itself, at the user's line."""
+    import logging
+
+    logger = logging.getLogger("jax._src.debugging")
+    before = logger.level
+    if not debug:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
 def guarded(debug: bool, body: Callable[[], int], json_out: bool = False) -> None:
     """Run a command body: VmapxErrors become messages and exit codes; no traceback unless
     --debug. The body returns its exit code. With `json_out`, the user's prints go to stderr."""
     try:
-        with fewer_collections(), users_prints_to_stderr(json_out):
+        with fewer_collections(), users_prints_to_stderr(json_out), \
+                quiet_callback_logs(debug):
             code = body()
     except typer.Exit:
         raise
