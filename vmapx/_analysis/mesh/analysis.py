@@ -1,0 +1,85 @@
+"""The mesh analysis every command shares (`mesh=` / `--mesh`): the batch sharded over one mesh
+axis, and what XLA does with it — per-device shapes, output shardings, collectives, a verdict.
+
+Nothing is allocated: the sharded jit(vmap) is compiled on `ShapeDtypeStruct`s. The device
+count is asked for first (`prepare`), before anything starts JAX's backend.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from vmapx._analysis.mesh.compiled import (compile_on, found_collectives, input_leaves,
+                                           output_leaves)
+from vmapx._analysis.mesh.devices import Placed, place, simulate
+from vmapx._analysis.mesh.hlo import remedies, verdict
+from vmapx._analysis.mesh.layout import input_specs
+from vmapx._analysis.tracing import x64_for
+from vmapx._problem.problem import Problem
+from vmapx._report.mesh import MeshInfo
+from vmapx._text.mesh import MeshSpec, mesh_spec
+
+
+def prepare(mesh: Any, mesh_axis: str | None, cli: bool) -> MeshSpec | None:
+    """The mesh as asked (None: no mesh), with the CPU device count asked of JAX if its backend
+    has not started yet. Call before anything else runs JAX (or imports the user's code)."""
+    if mesh is None:
+        if mesh_axis is not None:
+            from vmapx.errors import UsageError
+
+            option = "--mesh-axis" if cli else "mesh_axis="
+            raise UsageError(f"{option.rstrip('=')} needs a mesh",
+                             "give --mesh too, e.g. --mesh data=8" if cli else
+                             "give mesh= too, e.g. mesh='data=8'")
+        return None
+    spec = mesh_spec(mesh, mesh_axis, cli)
+    simulate(spec.devices)
+    return spec
+
+
+def analyze(problem: Problem, spec: MeshSpec, backend: str | None = None
+            ) -> tuple[MeshInfo, Placed, list[Any]]:
+    """The mesh record of a problem whose vmap works; also the mesh and input specs (for
+    `bench`, which runs on them)."""
+    specs = input_specs(problem, spec)
+    placed = place(spec, backend, problem.surface.cli)
+    with x64_for(problem):
+        compiled, out = compile_on(problem, placed, specs)
+        inputs = input_leaves(problem, placed, specs)
+        outputs = output_leaves(problem, placed, compiled, out, spec.batch_axis)
+        found = found_collectives(problem, compiled)
+        spmd = (_count(compile_on(problem, placed, specs, spec.batch_axis)[0].as_text())
+                if found else None)
+    info = MeshInfo(dict(spec.axes), spec.batch_axis, spec.devices, placed.platform,
+                    placed.available, placed.simulated, inputs, outputs, found, verdict(found),
+                    remedies(found, spec.batch_axis, spmd), notes=_notes(spec, placed),
+                    process_index=placed.process_index, process_count=placed.process_count)
+    return info, placed, specs
+
+
+def _count(hlo: str) -> int:
+    from vmapx._analysis.mesh.hlo import collectives
+
+    return sum(c.count for c in collectives(hlo, {}))
+
+
+def _notes(spec: MeshSpec, placed: Placed) -> list[str]:
+    notes = []
+    if placed.simulated:
+        notes.append(f"{placed.available} simulated CPU devices (XLA's host-platform devices, "
+                     f"sharing this machine's {os.cpu_count()} cores): the shardings and "
+                     "collectives are XLA's real decisions; on GPUs or TPUs the same code path "
+                     "uses the real devices")
+    elif placed.available > spec.devices:
+        notes.append(f"the mesh uses {spec.devices} of the {placed.available} "
+                     f"{placed.platform} devices")
+    others = [f"{n}={s}" for n, s in spec.axes if n != spec.batch_axis]
+    if others:
+        notes.append(f"the batch is split over mesh axis {spec.batch_axis}={spec.shards}; "
+                     f"inputs are replicated over {', '.join(others)}")
+    if placed.process_count > 1:
+        notes.append(f"process {placed.process_index} of {placed.process_count}: the mesh "
+                     "spans every process's devices; shapes and shardings are global, and "
+                     "this process holds the shards on its own devices")
+    return notes
