@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from vmapx._analysis.mesh.analysis import prepare, with_mesh
 from vmapx._jaxpr.settings import JaxprSettings
 from vmapx._problem import request
 from vmapx._problem.request import UNSET
@@ -18,7 +19,8 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
           levels_in: list | None = None, levels_out: list | None = None,
           manual: Callable[..., Any] | str | None = None, manual_name: str | None = None,
           settings: JaxprSettings = JaxprSettings(), name: str | None = None,
-          inputs: Mapping[str, Any] | None = None, _surface: Surface | None = None,
+          inputs: Mapping[str, Any] | None = None, mesh: Any = None,
+          mesh_axis: str | None = None, _surface: Surface | None = None,
           **named: Any) -> JaxprReport:
     """The jaxpr of `jax.vmap(fn, in_axes, out_axes)` on these inputs, beside the hand-batched
     and loop versions, and what differs (traced on shapes only: nothing is allocated).
@@ -36,6 +38,9 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
             each mapped input, unmapped ones as they are; statics by keyword); default: the one
             `fn`'s module declares in VMAPX_EXAMPLES (for one vmap). manual_name: its label.
         settings: a `JaxprSettings` (stage, inline, source_info, name_stack, cost, compile).
+        mesh: a device mesh ("data=8", "data=4,model=2", or {"data": 8}), the batch sharded
+            over `mesh_axis` (default: the first): the collectives XLA inserts, where they come
+            from, and a verdict (`report.mesh`).
 
     Returns a `JaxprReport` (`.ok`, `.versions`, `.verdict`, `.warnings`, `.error`,
     `.to_json()`); a vmap (or twin) that fails is reported in `.error`, not raised. Raises
@@ -48,9 +53,10 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
 
     surface = _surface or Surface("jaxpr", cli=False)
     settings.check(surface)
+    spec = prepare(mesh, mesh_axis, surface.cli)  # before anything starts JAX's backend
     options = dict(in_axes=in_axes, out_axes=out_axes, batch=batch, axis_size=axis_size,
                    static=static, ranks=ranks, levels_in=levels_in, levels_out=levels_out,
                    name=name)
     p = request.problem(fn, args, {**(inputs or {}), **named}, options, surface)
     twin, label = request.resolve_twin(manual, fn, p.name)
-    return analyze(p, twin, manual_name or label, settings)
+    return with_mesh(analyze(p, twin, manual_name or label, settings), p, spec)

@@ -7,6 +7,7 @@ count is asked for first (`prepare`), before anything starts JAX's backend.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -56,6 +57,13 @@ def analyze(problem: Problem, spec: MeshSpec, backend: str | None = None
                     remedies(found, spec.batch_axis, spmd), notes=_notes(spec, placed),
                     process_index=placed.process_index, process_count=placed.process_count)
     return info, placed, specs
+
+
+def with_mesh(report: Any, problem: Problem, spec: MeshSpec | None) -> Any:
+    """The report with its `mesh` record, when a mesh was asked for and the vmap works."""
+    if spec is None or not report.ok:
+        return report
+    return dataclasses.replace(report, mesh=analyze(problem, spec)[0])
 
 
 def _count(hlo: str) -> int:
