@@ -80,12 +80,20 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
         broken = next((p for p in problems if p.failure is not None), None)
         if broken is not None:
             return analysis.failed(broken, settings, context)
-        cases = [_case(p, twin) for p in problems]
-        from vmapx._bench.mesh import on_mesh, with_timings  # imports jax
-        meshed = on_mesh(problems, spec, settings) if spec is not None else None
-        report = analysis.run(cases, settings, context)
-        return (with_timings(report, problems, meshed, settings) if meshed and not
-                report.interrupted else report)
+        return _run(problems, [_case(p, twin) for p in problems], spec, settings, context)
+
+
+def _run(problems: list[Problem], cases: list[Case], spec: Any, settings: BenchSettings,
+         context: Context) -> BenchReport:
+    """Time the cases; on a mesh (checked first: a mesh that does not fit is refused before
+    anything is timed), the mesh variants too."""
+    from vmapx._bench.mesh import on_mesh, with_timings  # imports jax
+
+    meshed = on_mesh(problems, spec, settings) if spec is not None else None
+    report = analysis.run(cases, settings, context)
+    if meshed and not report.interrupted:
+        return with_timings(report, problems, meshed, settings)
+    return report
 
 
 def _batches(batch: Any, surface: Surface) -> list[int | None]:

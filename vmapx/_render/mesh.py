@@ -85,8 +85,8 @@ def timings_table(info: MeshInfo) -> Group:
                       "reference" if t.matches is None else ("equal" if t.matches else "differ"))
     return Group(table, Text("1-device: jit(vmap) on one device · jit-sharded: jit(vmap) on "
                              "batch-sharded inputs · shard_map: vmap on each device's shard · "
-                             "ex/s: examples per second (/dev: per device) · scaling = 1-device time / time / "
-                             "devices", style="dim"))
+                             "ex/s: examples per second (/dev: per device) · scaling = "
+                             "1-device time / time / devices", style="dim"))
 
 
 def _rate(x: float | None) -> str:

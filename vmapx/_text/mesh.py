@@ -87,8 +87,8 @@ def mesh_spec(mesh: Any, axis: str | None, cli: bool) -> MeshSpec:
     if axis is None:
         axis = names[0]
     elif axis not in names:
-        raise UsageError(f"{axis_option.rstrip('=')} {axis!r}: the mesh {_text(axes)} has no such axis; its "
-                         f"axes are {', '.join(names)}",
+        raise UsageError(f"{axis_option.rstrip('=')} {axis!r}: the mesh {_text(axes)} has "
+                         f"no such axis; its axes are {', '.join(names)}",
                          f"give one of them, e.g. {axis_option} {names[0]}" if cli else
                          f"give one of them, e.g. mesh_axis={names[0]!r}")
     return MeshSpec(axes, axis)

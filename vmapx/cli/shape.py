@@ -41,7 +41,7 @@ def shape(
 
     A SHAPE may also name an object in your code with a leading @: --params @mymodel:params (arrays, jax.ShapeDtypeStructs, or a pytree of them: dicts, lists, tuples, NamedTuples, registered dataclasses) or --params @mymodel.py:init_params (a function taking no required arguments, run with jax.eval_shape: nothing is allocated).
 
-    Without --batch the shapes are the full, batched shapes; with --batch N they are per-example and N is inserted at each mapped argument's in_axis.
+    Without --batch the shapes are the full, batched shapes; with --batch N they are per-example and N is inserted at each mapped argument's in_axis. With --mesh, also the shape each device holds of every input and output, and the sharding XLA chose for each output (compiled on shapes: nothing allocated), flagged when it is replicated or sharded otherwise than the batch.
 
     Examples:
 
@@ -56,8 +56,6 @@ def shape(
       vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
       vmapx shape tests/fixtures/models.py:model --params @tests/fixtures/models.py:init_params --x 5 --batch 8 --in-axes None,0
       vmapx shape examples/dot.py:dot --batch 64 --mesh data=8
-
-    With --mesh, also: the shape each device holds of every input and output, and the sharding XLA chose for each output (compiled on shapes: nothing allocated), flagged when it comes back replicated or sharded otherwise than the batch.
     """
 
     def body() -> int:

@@ -75,7 +75,8 @@ def _count(hlo: str) -> int:
 def _notes(spec: MeshSpec, placed: Placed) -> list[str]:
     notes = []
     if placed.simulated:
-        notes.append(f"{placed.available} simulated CPU devices (XLA's host-platform devices, "
+        k = placed.available
+        notes.append(f"{k} simulated CPU device{'s' * (k != 1)} (XLA's host-platform devices, "
                      f"sharing this machine's {os.cpu_count()} cores): the shardings and "
                      "collectives are XLA's real decisions; on GPUs or TPUs the same code path "
                      "uses the real devices")

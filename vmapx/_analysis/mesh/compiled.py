@@ -72,7 +72,8 @@ def output_leaves(problem: Problem, placed: Placed, compiled: Any, out: Any,
         flag = None
         if not sharding.is_equivalent_to(NamedSharding(placed.mesh, want), ndim):
             flag = "replicated" if sharding.is_fully_replicated else "different"
-        text = spec_text(sharding.spec) if hasattr(sharding, "spec") else str(sharding)
+        text = (spec_text(sharding.spec) if hasattr(sharding, "spec") else
+                type(sharding).__name__)  # e.g. SingleDeviceSharding for a constant
         rows.append(MeshLeaf(jax.tree_util.keystr(path), shape, short_dtype(struct.dtype),
                              text, tuple(sharding.shard_shape(shape)), spec_text(want), flag))
     return rows
