@@ -226,3 +226,19 @@ def test_the_mesh_view_renders_at_a_fixed_width():
     assert "mesh data=1" in text and "batch sharded over data" in text
     assert "f32[6,4]" in text and "as the batch" in text
     assert "embarrassingly parallel: no collectives" in text
+
+
+def test_mesh_values_are_checked_shard_by_shard_against_one_device():
+    import numpy as np
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+    from vmapx._bench.mesh import local_mismatch
+
+    mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
+    ref = np.arange(16.0, dtype=np.float32).reshape(8, 2)
+    put = lambda x: jax.device_put(x, NamedSharding(mesh, P("data")))  # noqa: E731
+    assert local_mismatch(put(ref), jnp.asarray(ref)) is None
+    bad = ref.copy()
+    bad[5, 1] = 100.0
+    said = local_mismatch((put(ref), put(bad)), (jnp.asarray(ref), jnp.asarray(ref)))
+    assert said.startswith("output 1, shard [0:8,0:2]: values differ from the 1-device run's")

@@ -41,9 +41,13 @@ def variants(problem: Problem, placed: Placed, specs: list[Any], leaves: list[An
     import jax
     from jax.sharding import NamedSharding
 
+    import numpy as np
+
     fn, mesh = vmapped(problem), placed.mesh
     shardings = [NamedSharding(mesh, p) for p in specs]
-    sharded = [jax.device_put(x, s) for x, s in zip(leaves, shardings)]
+    # From host arrays: every process holds the same random values (same seed) and puts the
+    # shards its own devices hold.
+    sharded = values.block([jax.device_put(np.asarray(x), s) for x, s in zip(leaves, shardings)])
     out = jax.eval_shape(fn, *leaves)
     flat, tree = jax.tree.flatten(out)
     axes = out_leaf_axes(problem.levels[0].out_axes, out, problem.surface)
@@ -90,7 +94,9 @@ def with_timings(report: Any, problems: list[Problem], analyses: list[Any],
 def timings(problem: Problem, placed: Placed, specs: list[Any], settings: BenchSettings,
             tick: float, rng: Any) -> list[MeshTiming]:
     """Time the mesh variants of one problem (one batch size)."""
-    first = placed.mesh.devices.flat[0]
+    import jax
+
+    first = jax.local_devices(backend=placed.platform)[0]  # this process's first device
     rows: list[MeshTiming] = []
     with x64_for(problem):
         leaves = values.random_leaves([leaf.shape for leaf in problem.leaves],
@@ -125,14 +131,36 @@ def _one(label: str, n: int, fn: Any, args: list[Any], reference: Any,
         return row("error", values.short_error(exc), compile_s), None
     matches = None
     if reference is not None:
-        wrong = values.mismatch(out, reference)
+        wrong = local_mismatch(out, reference)
         if wrong:
-            return row("mismatch", f"{wrong} (against {ONE}); not timed", compile_s, False), out
+            return row("mismatch", f"{wrong}; not timed", compile_s, False), out
         matches = True
     stats = measure(values.blocking(lambda: fn(*args), out), settings, clock, tick,
                     values.compile_count)
     return MeshTiming(label, batch, n, compile_s, stats.median, stats.iqr, stats.samples,
                       matches=matches), out
+
+
+def local_mismatch(out: Any, reference: Any) -> str | None:
+    """`values.mismatch` shard by shard: each output shard this process holds against the
+    same slice of the 1-device reference (on several hosts, each checks its own shards)."""
+    import jax
+
+    leaves, tree = jax.tree.flatten(out)
+    ref_leaves, ref_tree = jax.tree.flatten(reference)
+    if tree != ref_tree:
+        return values.mismatch(out, reference)
+    for i, (a, b) in enumerate(zip(leaves, ref_leaves)):
+        if a.shape != b.shape:
+            return values.mismatch(a, b)
+        for shard in a.addressable_shards:
+            wrong = values.mismatch(shard.data, b[shard.index])
+            if wrong:
+                at = ",".join(f"{s.start or 0}:{d if s.stop is None else s.stop}"
+                              for s, d in zip(shard.index, a.shape))
+                where = (f"output {i}, " if len(leaves) > 1 else "") + f"shard [{at}]"
+                return f"{where}: {wrong.replace('the loop', 'the 1-device run')}"
+    return None
 
 
 def _scaled(row: MeshTiming, base_s: float | None) -> MeshTiming:

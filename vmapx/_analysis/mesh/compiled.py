@@ -90,12 +90,20 @@ def found_collectives(problem: Problem, compiled: Any) -> list[Collective]:
     return collectives(compiled.as_text(), sources)
 
 
+def _relative(line: str | None) -> str | None:
+    """`/home/me/proj/m.py:3:4 (f)` as `m.py:3:4 (f)` when run from /home/me/proj."""
+    import os
+
+    here = os.getcwd() + os.sep
+    return line[len(here):] if line and line.startswith(here) else line
+
+
 def _sources(j: Any, enclosing: str | None, out: dict[str, list[str]]) -> None:
     """Primitive name → the source lines of its equations, at any depth. An equation inside a
     jitted library function (jnp.fft.fft) has no user frame of its own: it gets the line of
     the user's call that encloses it."""
     for eqn in _compat.eqns(j):
-        line = _compat.source_line(eqn) or enclosing
+        line = _relative(_compat.source_line(eqn)) or enclosing
         if _compat.call_body(eqn) is None and line:
             out.setdefault(_compat.name(eqn), []).append(line)
         for sub in _compat.sub_jaxprs(eqn):
