@@ -18,11 +18,12 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "examples"))
+sys.path.insert(0, str(ROOT))
 
 import vmapx  # noqa: E402
-from mesh import scale, spectrum  # noqa: E402
+from tests.fixtures.mesh_funcs import scale, spectrum  # noqa: E402
 
+FUNCS = "tests/fixtures/mesh_funcs.py"
 COLLECTIVES = ("all-gather", "all-reduce", "reduce-scatter", "all-to-all", "collective-permute")
 
 
@@ -130,10 +131,9 @@ def main():
     out["cli"] = {
         "bench": cli(runner, app, ["bench", "examples/dot.py:dot", "--batch", "64",
                                    "--mesh", "data=8"]),
-        "jaxpr_json": cli(runner, app, ["jaxpr", "examples/mesh.py:spectrum", "--mesh",
-                                        "data=8", "--json"]),
-        "shape": cli(runner, app, ["shape", "examples/mesh.py:spectrum", "--mesh",
-                                   "data=4,model=2"]),
+        "jaxpr_json": cli(runner, app, ["jaxpr", f"{FUNCS}:spectrum", "--mesh", "data=8",
+                                        "--json"]),
+        "shape": cli(runner, app, ["shape", f"{FUNCS}:spectrum", "--mesh", "data=4,model=2"]),
         "too_many": cli(runner, app, ["shape", "examples/dot.py:dot", "--batch", "64",
                                       "--mesh", "data=16"]),
         "not_dividing": cli(runner, app, ["bench", "examples/dot.py:dot", "--batch", "12",

@@ -79,7 +79,7 @@ def test_the_fft_all_gather_is_traced_to_its_source_line(on8):
     [c] = fft["collectives"]
     assert (c["kind"], c["shape"], c["primitive"]) == ("all-gather", "c64[16,1024]", "fft")
     assert c["bytes"] == 16 * 1024 * 8
-    assert "examples/mesh.py:" in c["source"]
+    assert "tests/fixtures/mesh_funcs.py:" in c["source"]
     assert fft["verdict"].startswith("XLA inserted 1 all-gather of c64[16,1024] at fft in ")
     assert [r.split("(")[0] for r in fft["remedies"]] == [
         "jax.vmap", "jax.lax.with_sharding_constraint", "jax.shard_map"]

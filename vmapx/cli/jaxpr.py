@@ -109,7 +109,7 @@ def jaxpr(
 
       vmapx jaxpr jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
 
-      vmapx jaxpr examples/mesh.py:spectrum --mesh data=8
+      vmapx jaxpr tests/fixtures/mesh_funcs.py:spectrum --mesh data=8
 
     With --mesh: the collectives XLA inserted into the compiled, batch-sharded jit(vmap) (all-gather, all-reduce, reduce-scatter, all-to-all, collective-permute) with their shapes and bytes, traced to the source line where XLA's metadata allows, and a verdict: embarrassingly parallel, or what was inserted and the usual remedies.
     """
