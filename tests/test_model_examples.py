@@ -164,3 +164,22 @@ def test_the_batch_dim_of_each_tree_leaf_is_marked():
     assert marked[1:] == [["8"]] * 4
     assert [c.plain for c in batched[1:]] == ["f32[16,8,5]", "f32[3,8,16]", "f32[16,8]",
                                               "f32[3,8]"]
+
+
+@pytest.mark.parametrize("command, argv", [
+    ("jaxpr", ["examples/nnx_mlp.py:apply", "--state", "@examples/nnx_mlp.py:init_state",
+               "--x", "5", "--batch", "8", "--in-axes", "None,0"]),
+    ("bench", ["examples/mlp.py:model", "--params", "@examples/mlp.py:init_params", "--x", "5",
+               "--batch", "8", "--in-axes", "None,0", "--manual", "examples/mlp.py:batched_model",
+               "--variants", "vmap,manual", "--runs", "2", "--min-time", "0", "--warmup", "0"]),
+])
+def test_jaxpr_and_bench_take_the_modules_objects(runner, command, argv):
+    result = runner.invoke(app, [command, *argv, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"]
+    if command == "jaxpr":   # the state's 4 leaves are unmapped, x is mapped
+        assert data["in_axes"] == [None, None, None, None, 0]
+    else:
+        assert {r["variant"]: r["status"] for r in data["results"]} == {
+            "vmap": "timed", "manual": "timed"}
