@@ -120,7 +120,10 @@ def test_cli_jaxpr_json_and_shape_on_the_mesh(on8):
     run = on8["cli"]["jaxpr_json"]
     assert run["code"] == 0
     data = json.loads(run["out"])
-    assert data["mesh"]["collectives"][0]["kind"] == "all-gather"
+    [gather] = data["mesh"]["collectives"]
+    assert gather["kind"] == "all-gather" and gather["equations"]
+    equations = data["versions"]["vmap"]["equations"]
+    assert {equations[i]["primitive"] for i in gather["equations"]} == {"fft"}
     shape = " ".join(on8["cli"]["shape"]["out"].split())
     assert "mesh data=4,model=2 over 8 simulated CPU devices" in shape
     assert "f32[4,1024]" in shape  # 16 examples over data=4

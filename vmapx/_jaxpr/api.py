@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Mapping
 
 from vmapx._analysis.mesh.analysis import prepare, with_mesh
@@ -59,4 +60,15 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
                    name=name)
     p = request.problem(fn, args, {**(inputs or {}), **named}, options, surface)
     twin, label = request.resolve_twin(manual, fn, p.name)
-    return with_mesh(analyze(p, twin, manual_name or label, settings), p, spec)
+    return _numbered(with_mesh(analyze(p, twin, manual_name or label, settings), p, spec))
+
+
+def _numbered(report: JaxprReport) -> JaxprReport:
+    """Each collective with the numbers of its primitive's equations in the vmap jaxpr."""
+    vm = report.versions.get("vmap") if report.mesh is not None else None
+    if vm is None:
+        return report
+    found = [dataclasses.replace(c, equations=[e.index for e in vm.equations
+                                               if e.primitive == c.primitive])
+             for c in report.mesh.collectives]
+    return dataclasses.replace(report, mesh=dataclasses.replace(report.mesh, collectives=found))

@@ -55,7 +55,9 @@ def collectives_table(info: MeshInfo) -> Table:
     for col in ("n", "collective", "result", "bytes", "from", "source"):
         table.add_column(col, justify="right" if col in ("n", "bytes") else "left")
     for c in info.collectives:
-        table.add_row(str(c.count), c.kind, c.shape, f"{c.bytes:,}", c.primitive or DASH,
+        eqns = ",".join(map(str, c.equations))
+        table.add_row(str(c.count), c.kind, c.shape, f"{c.bytes:,}",
+                      (c.primitive or DASH) + (f" (eqn {eqns})" if eqns else ""),
                       c.source or (c.op_name or DASH))
     return table
 

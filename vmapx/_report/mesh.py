@@ -35,7 +35,8 @@ class MeshLeaf:
 class Collective:
     """One collective in the compiled module (`count` identical ones grouped): its HLO kind,
     result type (`f32[16,1024]`), bytes of that result per device, and where it came from:
-    XLA's op_name metadata, the JAX primitive, and the source line of the jaxpr equation."""
+    XLA's op_name metadata, the JAX primitive, and the source line of the jaxpr equation;
+    `equations`: that primitive's equation numbers in the vmap jaxpr `vmapx jaxpr` shows."""
 
     kind: str
     shape: str
@@ -44,6 +45,7 @@ class Collective:
     primitive: str | None = None
     source: str | None = None
     count: int = 1
+    equations: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
