@@ -8,6 +8,7 @@ Prints one JSON object on stdout.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -35,7 +36,7 @@ def broadcast(x, w):
     return w * 2.0
 
 
-# name: (function, per-example inputs, batch, in_axes, out_axes, mesh, mesh_axis)
+# name: (function, per-example inputs, batch, in_axes, out_axes, mesh, mesh_axis[, shard])
 CASES = {
     "elementwise": (scale, [(256,), (256,)], 16, (0, None), 0, "data=8", None),
     "fft": (spectrum, [(1024,)], 16, 0, 0, "data=8", None),
@@ -45,6 +46,8 @@ CASES = {
     "two_axes": (scale, [(64,), (64,)], 8, (0, None), 0, "data=4,model=2", None),
     "model_axis": (scale, [(64,), (64,)], 8, (0, None), 0, "data=2,model=4", "model"),
     "replicated": (broadcast, [(8,), (8,)], 16, (0, None), 0, "data=8", None),
+    "given_layout": (scale, [(64,), (64,)], 8, (0, None), 0, "data=2,model=4", None,
+                     {"w": ("model",)}),
 }
 
 
@@ -67,16 +70,18 @@ def _batched(shape, axis, batch):
 
 def real(case):
     """What jax.jit(vmap(f)) with batch-sharded inputs produces on concrete arrays."""
-    fn, shapes, batch, in_axes, out_axes, mesh_text, axis = case
+    fn, shapes, batch, in_axes, out_axes, mesh_text, axis, *given = case
+    names = list(inspect.signature(fn).parameters)
+    given = {names.index(k): P(*v) for k, v in (given[0] if given else {}).items()}
     mesh = _mesh(mesh_text)
     axis = axis or mesh.axis_names[0]
     per_arg = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(shapes)
     rng = np.random.default_rng(0)
     args, shardings = [], []
-    for shape, ax in zip(shapes, per_arg):
-        def one(s, ax=ax):
+    for k, (shape, ax) in enumerate(zip(shapes, per_arg)):
+        def one(s, ax=ax, k=k):
             full = _batched(s, ax, batch) or tuple(s)
-            spec = P() if ax is None else P(*([None] * ax), axis)
+            spec = given.get(k, P() if ax is None else P(*([None] * ax), axis))
             sh = NamedSharding(mesh, spec)
             return jax.device_put(rng.standard_normal(full).astype(np.float32), sh), sh
         made = jax.tree.map(one, shape, is_leaf=lambda s: isinstance(s, tuple))
@@ -103,9 +108,9 @@ def real(case):
 
 
 def reported(case):
-    fn, shapes, batch, in_axes, out_axes, mesh_text, axis = case
+    fn, shapes, batch, in_axes, out_axes, mesh_text, axis, *given = case
     report = vmapx.shape(fn, *shapes, batch=batch, in_axes=in_axes, out_axes=out_axes,
-                         mesh=mesh_text, mesh_axis=axis)
+                         mesh=mesh_text, mesh_axis=axis, shard=given[0] if given else None)
     return report.to_json()["mesh"]
 
 
@@ -140,6 +145,9 @@ def main():
                                           "--mesh", "data=8"]),
         "unknown_axis": cli(runner, app, ["jaxpr", "examples/dot.py:dot", "--batch", "8",
                                           "--mesh", "data=8", "--mesh-axis", "model"]),
+        "shard_uneven": cli(runner, app, ["shape", "jnp.multiply", "--a", "8,6", "--b", "6",
+                                          "--in-axes", "0,None", "--mesh", "data=2,model=4",
+                                          "--shard", "b=model"]),
     }
     sys.stdout.write(json.dumps(out))
 

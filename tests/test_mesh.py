@@ -65,6 +65,13 @@ def test_the_batch_goes_over_the_chosen_mesh_axis(on8):
     assert model["batch_axis"] == "model" and model["inputs"][0]["sharding"] == "P('model')"
 
 
+def test_a_leaf_laid_out_as_given(on8):
+    given = on8["cases"]["given_layout"]["vmapx"]
+    assert [i["sharding"] for i in given["inputs"]] == ["P('data')", "P('model')"]
+    assert [i["device_shape"] for i in given["inputs"]] == [[4, 64], [16]]
+    assert "w is laid out as given: P('model')" in given["notes"]
+
+
 def test_collectives_are_those_in_the_compiled_module(on8):
     for name, case in on8["cases"].items():
         kinds = sorted({c["kind"] for c in case["vmapx"]["collectives"]})
@@ -135,6 +142,7 @@ def test_cli_jaxpr_json_and_shape_on_the_mesh(on8):
     ("not_dividing", ["batch of 12 does not divide into 8 equal shards",
                       "multiple of 8"]),
     ("unknown_axis", ["--mesh-axis 'model'", "its axes are data"]),
+    ("shard_uneven", ["--shard b=model: a dim of size 6 does not divide into model=4 shards"]),
 ])
 def test_bad_meshes_exit_2_naming_what_exists(on8, case, needles):
     run = on8["cli"][case]
@@ -245,3 +253,29 @@ def test_mesh_values_are_checked_shard_by_shard_against_one_device():
     bad[5, 1] = 100.0
     said = local_mismatch((put(ref), put(bad)), (jnp.asarray(ref), jnp.asarray(ref)))
     assert said.startswith("output 1, shard [0:8,0:2]: values differ from the 1-device run's")
+
+
+def test_shard_map_is_skipped_when_leaves_are_laid_out_by_hand():
+    from tests.fixtures.mesh_funcs import scale
+
+    report = vmapx.bench(scale, (4,), (4,), batch=2, in_axes=(0, None), mesh="data=1,model=1",
+                         shard={"w": ("model",)}, settings=vmapx.BenchSettings(
+                             variants=("jit-vmap",), runs=1, min_time=0.0))
+    rows = {t.variant: t for t in report.mesh.timings}
+    assert rows["shard_map"].status == "skipped" and "--shard" in rows["shard_map"].detail
+    assert rows["jit-sharded"].status == "timed" and rows["jit-sharded"].matches
+    assert report.ok
+
+
+@pytest.mark.parametrize("shard, needle", [
+    ("v=model", "has no input leaf 'v'; its leaves are x, w"),
+    ("w=foo", "mesh axis 'foo' is not in the mesh data=1,model=1"),
+    ("w=model,None", "2 dims given but w has 1 (f32[4])"),
+    ("=model", "cannot read --shard '=model'"),
+])
+def test_bad_layouts_exit_2(runner, shard, needle):
+    result = runner.invoke(app, ["shape", "tests/fixtures/mesh_funcs.py:scale", "--x", "2,4",
+                                 "--w", "4", "--in-axes", "0,None", "--mesh", "data=1,model=1",
+                                 "--shard", shard])
+    assert result.exit_code == 2
+    assert needle in " ".join(result.stderr.split())

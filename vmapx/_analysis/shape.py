@@ -53,7 +53,8 @@ def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
           static: Mapping[str, Any] | None = None, ranks: Any = None, explore: bool = False,
           levels_in: list | None = None, levels_out: list | None = None,
           name: str | None = None, inputs: Mapping[str, Any] | None = None,
-          mesh: Any = None, mesh_axis: str | None = None, _surface: Surface | None = None,
+          mesh: Any = None, mesh_axis: str | None = None, shard: Any = None,
+          _surface: Surface | None = None,
           **named: Any) -> Any:
     """What `jax.vmap(fn, in_axes, out_axes)` does to these inputs, found without running it.
 
@@ -69,6 +70,7 @@ def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
         mesh: a device mesh ("data=8", "data=4,model=2", or {"data": 8}): the batch sharded
             over `mesh_axis` (default: the first), and the shardings XLA chose for the outputs
             and the collectives it inserted (`report.mesh`; compiled, nothing allocated).
+            shard: leaves laid out as you say instead, e.g. {"w": ("model", None)}.
 
     Returns a `ShapeReport` (`.ok`, `.outputs`, `.error`, `.to_json()`; it renders as tables in
     Jupyter). Raises `vmapx.UsageError`/`SpecError` for inputs that do not fit the function.
@@ -80,7 +82,7 @@ def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
                    static=static, ranks=ranks, levels_in=levels_in, levels_out=levels_out,
                    name=name)
     surface = _surface or Surface("shape", cli=False)
-    spec = prepare(mesh, mesh_axis, surface.cli)  # before anything starts JAX's backend
+    spec = prepare(mesh, mesh_axis, surface.cli, shard)  # before anything starts JAX's backend
     p = request.problem(fn, args, {**(inputs or {}), **named}, options, surface)
     report = analyze(p, explore)
     return with_mesh(report, p, spec)

@@ -32,7 +32,8 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
           manual: Callable[..., Any] | str | None = None,
           settings: BenchSettings = BenchSettings(), name: str | None = None,
           inputs: Mapping[str, Any] | None = None, mesh: Any = None,
-          mesh_axis: str | None = None, _surface: Surface | None = None,
+          mesh_axis: str | None = None, shard: Any = None,
+          _surface: Surface | None = None,
           **named: Any) -> BenchReport:
     """Time `fn` under vmap against a Python loop, jit, lax.map and its hand-batched version.
 
@@ -47,7 +48,8 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
             does, each mapped input's batch axis moved to axis 0.
         mesh: a device mesh ("data=8", "data=4,model=2", or {"data": 8}): also time jit(vmap)
             on batch-sharded inputs and shard_map of vmap against 1-device jit(vmap)
-            (`report.mesh`); mesh_axis: the mesh axis the batch is split over (the first).
+            (`report.mesh`); mesh_axis: the mesh axis the batch is split over (the first);
+            shard: leaves laid out as you say instead, e.g. {"w": ("model", None)}.
         settings: a `BenchSettings` (variants, runs, min_time, warmup, seed, backend, compare,
             fail_above, clock, progress …).
 
@@ -60,7 +62,7 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
     """
     surface = _surface or Surface("bench", cli=False)
     settings = settings.checked()
-    spec = prepare(mesh, mesh_axis, surface.cli)  # before anything starts JAX's backend
+    spec = prepare(mesh, mesh_axis, surface.cli, shard)  # before anything starts JAX's backend
     options = {k: v for k, v in dict(in_axes=in_axes, out_axes=out_axes, axis_size=axis_size,
                                      static=static, ranks=ranks, levels_in=levels_in,
                                      levels_out=levels_out, name=name).items()

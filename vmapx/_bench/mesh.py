@@ -23,6 +23,8 @@ from vmapx.errors import VmapxError
 
 # 1-device jit(vmap); jit(vmap) on batch-sharded inputs; jit(shard_map(vmap)) on the same.
 ONE, SHARDED, SHARD_MAP = "1-device", "jit-sharded", "shard_map"
+GIVEN = ("inputs laid out with --shard/shard=: shard_map would hand the function pieces of "
+         "them, not the whole examples vmap gives it")
 
 
 def _shard_map(f: Callable[..., Any], mesh: Any, in_specs: Any, out_specs: Any) -> Any:
@@ -35,8 +37,8 @@ def _shard_map(f: Callable[..., Any], mesh: Any, in_specs: Any, out_specs: Any) 
     return sm(f, mesh=mesh, in_specs=in_specs, out_specs=out_specs)
 
 
-def variants(problem: Problem, placed: Placed, specs: list[Any], leaves: list[Any]
-             ) -> list[tuple[str, int, Any, list[Any]]]:
+def variants(problem: Problem, placed: Placed, specs: list[Any], leaves: list[Any],
+             batch_axis: str) -> list[tuple[str, int, Any, list[Any]]]:
     """(label, devices used, jitted function, its inputs) for each mesh variant."""
     import jax
     from jax.sharding import NamedSharding
@@ -51,7 +53,6 @@ def variants(problem: Problem, placed: Placed, specs: list[Any], leaves: list[An
     out = jax.eval_shape(fn, *leaves)
     flat, tree = jax.tree.flatten(out)
     axes = out_leaf_axes(problem.levels[0].out_axes, out, problem.surface)
-    batch_axis = next(p for p in specs if len(p))[-1]
     out_specs = jax.tree.unflatten(tree, [spec_at(None if a is None else a % len(o.shape),
                                                   batch_axis) for o, a in zip(flat, axes)])
     n = mesh.devices.size
@@ -78,8 +79,8 @@ def with_timings(report: Any, problems: list[Problem], analyses: list[Any],
 
     tick = report.settings.get("clock_tick_s") or 0.0
     rng = np.random.default_rng(settings.seed)
-    rows = [t for p, (_, placed, specs) in zip(problems, analyses)
-            for t in timings(p, placed, specs, settings, tick, rng)]
+    rows = [t for p, (info, placed, specs) in zip(problems, analyses)
+            for t in timings(p, (placed, specs, info.batch_axis), settings, tick, rng)]
     info = analyses[0][0]
     notes = list(info.notes)
     if info.simulated:
@@ -91,18 +92,25 @@ def with_timings(report: Any, problems: list[Problem], analyses: list[Any],
                                                                 notes=notes))
 
 
-def timings(problem: Problem, placed: Placed, specs: list[Any], settings: BenchSettings,
+def timings(problem: Problem, where: tuple[Placed, list[Any], str], settings: BenchSettings,
             tick: float, rng: Any) -> list[MeshTiming]:
-    """Time the mesh variants of one problem (one batch size)."""
+    """Time the mesh variants of one problem (one batch size) on the mesh, with these input
+    specs, the batch over `batch_axis`."""
     import jax
 
+    placed, specs, batch_axis = where
     first = jax.local_devices(backend=placed.platform)[0]  # this process's first device
+    default = [spec_at(a, batch_axis) for a in problem.levels[0].axes]
     rows: list[MeshTiming] = []
     with x64_for(problem):
         leaves = values.random_leaves([leaf.shape for leaf in problem.leaves],
                                       [leaf.dtype for leaf in problem.leaves], rng, first)
         reference, base_s = None, None
-        for label, n, fn, args in variants(problem, placed, specs, leaves):
+        for label, n, fn, args in variants(problem, placed, specs, leaves, batch_axis):
+            if label == SHARD_MAP and specs != default:
+                rows.append(MeshTiming(label, problem.size or 0, n, None, None, None, 0,
+                                       status="skipped", detail=GIVEN))
+                continue
             row, out = _one(label, n, fn, args, reference, settings, tick, problem.size or 0)
             if label == ONE:
                 reference, base_s = out, row.median_s

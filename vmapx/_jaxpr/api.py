@@ -21,7 +21,8 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
           manual: Callable[..., Any] | str | None = None, manual_name: str | None = None,
           settings: JaxprSettings = JaxprSettings(), name: str | None = None,
           inputs: Mapping[str, Any] | None = None, mesh: Any = None,
-          mesh_axis: str | None = None, _surface: Surface | None = None,
+          mesh_axis: str | None = None, shard: Any = None,
+          _surface: Surface | None = None,
           **named: Any) -> JaxprReport:
     """The jaxpr of `jax.vmap(fn, in_axes, out_axes)` on these inputs, beside the hand-batched
     and loop versions, and what differs (traced on shapes only: nothing is allocated).
@@ -41,7 +42,8 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
         settings: a `JaxprSettings` (stage, inline, source_info, name_stack, cost, compile).
         mesh: a device mesh ("data=8", "data=4,model=2", or {"data": 8}), the batch sharded
             over `mesh_axis` (default: the first): the collectives XLA inserts, where they come
-            from, and a verdict (`report.mesh`).
+            from, and a verdict (`report.mesh`). shard: leaves laid out as you say instead,
+            e.g. {"w": ("model", None)}.
 
     Returns a `JaxprReport` (`.ok`, `.versions`, `.verdict`, `.warnings`, `.error`,
     `.to_json()`); a vmap (or twin) that fails is reported in `.error`, not raised. Raises
@@ -54,7 +56,7 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
 
     surface = _surface or Surface("jaxpr", cli=False)
     settings.check(surface)
-    spec = prepare(mesh, mesh_axis, surface.cli)  # before anything starts JAX's backend
+    spec = prepare(mesh, mesh_axis, surface.cli, shard)  # before anything starts JAX's backend
     options = dict(in_axes=in_axes, out_axes=out_axes, batch=batch, axis_size=axis_size,
                    static=static, ranks=ranks, levels_in=levels_in, levels_out=levels_out,
                    name=name)

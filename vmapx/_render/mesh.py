@@ -75,17 +75,21 @@ def timings_table(info: MeshInfo) -> Group:
                 "values"):
         table.add_column(col, no_wrap=True, justify="left" if col in ("variant", "values")
                          else "right")
+    why: dict[str, None] = {}
     for t in info.timings:
         if t.status != "timed":
+            why[f"{t.variant} {t.status}: {t.detail}"] = None
             table.add_row(str(t.batch_size), t.variant, str(t.devices), DASH, DASH, DASH, DASH,
-                          Text(f"{t.status}: {t.detail}", style="bold red"))
+                          Text(t.status, style="dim" if t.status == "skipped" else "bold red"))
             continue
         table.add_row(str(t.batch_size), t.variant, str(t.devices),
                       f"{tight_time(t.median_s)} ± {tight_time(t.iqr_s)}", _rate(t.throughput),
                       _rate(t.per_device_throughput),
                       DASH if t.scaling_efficiency is None else f"{t.scaling_efficiency:.0%}",
                       "reference" if t.matches is None else ("equal" if t.matches else "differ"))
-    return Group(table, Text("1-device: jit(vmap) on one device · jit-sharded: jit(vmap) on "
+    return Group(table, *(Text(w, style="dim" if " skipped: " in w else "bold red")
+                          for w in why),
+                 Text("1-device: jit(vmap) on one device · jit-sharded: jit(vmap) on "
                              "batch-sharded inputs · shard_map: vmap on each device's shard · "
                              "ex/s: examples per second (/dev: per device) · scaling = "
                              "1-device time / time / devices", style="dim"))

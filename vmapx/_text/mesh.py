@@ -1,7 +1,8 @@
 """A device mesh as typed: `data=8`, `data=4,model=2` (axis names and sizes, in order). No jax.
 
 The library also takes a dict (`{"data": 4, "model": 2}`); the batch goes over one named axis
-(`mesh_axis`, default the first).
+(`mesh_axis`, default the first). An input leaf may be laid out as the user says instead:
+`--shard w=model,None` (`shard={"w": ("model", None)}`), one mesh axis or None per dim.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class MeshSpec:
 
     axes: tuple[tuple[str, int], ...]
     batch_axis: str
+    shard: tuple[tuple[str, tuple[str | None, ...]], ...] = ()   # leaf name → given layout
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -70,8 +72,35 @@ def _checked(axes: list[tuple[str, int]], option: str, hint: str
     return tuple(axes)
 
 
-def mesh_spec(mesh: Any, axis: str | None, cli: bool) -> MeshSpec:
-    """The mesh as given (text, or a mapping of name → size) and the batch's mesh axis."""
+def parse_shard(text: str) -> tuple[str, tuple[str | None, ...]]:
+    """`w=model,None` → ("w", ("model", None)); `params['W']=None,model` likewise."""
+    leaf, eq, spec = (p.strip() for p in str(text).partition("="))
+    dims = tuple(None if d.strip() in ("None", "") else d.strip() for d in spec.split(","))
+    if not eq or not leaf or not all(d is None or d.isidentifier() for d in dims):
+        raise SpecError(f"cannot read --shard {text!r}",
+                        "write --shard LEAF=AXIS,… with one mesh axis name or None per dim, "
+                        "e.g. --shard w=model,None")
+    return leaf, dims
+
+
+def _shards(shard: Any, cli: bool) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
+    if not shard:
+        return ()
+    if isinstance(shard, (list, tuple)) and all(isinstance(s, str) for s in shard):
+        return tuple(parse_shard(s) for s in shard)
+    if isinstance(shard, Mapping) and all(
+            isinstance(v, (tuple, list)) and all(d is None or isinstance(d, str) for d in v)
+            for v in shard.values()):
+        return tuple((str(k), tuple(v)) for k, v in shard.items())
+    raise UsageError(f"{'--shard' if cli else 'shard='} {shard!r} is not a layout",
+                     "give each leaf's layout, one mesh axis name or None per dim, e.g. "
+                     + ("--shard w=model,None" if cli else
+                        "shard={'w': ('model', None)} (a PartitionSpec works too)"))
+
+
+def mesh_spec(mesh: Any, axis: str | None, cli: bool, shard: Any = None) -> MeshSpec:
+    """The mesh as given (text, or a mapping of name → size), the batch's mesh axis, and the
+    leaves laid out as the user says."""
     option, axis_option = ("--mesh", "--mesh-axis") if cli else ("mesh=", "mesh_axis=")
     if isinstance(mesh, str):
         axes = parse_mesh(mesh, option)
@@ -91,4 +120,4 @@ def mesh_spec(mesh: Any, axis: str | None, cli: bool) -> MeshSpec:
                          f"no such axis; its axes are {', '.join(names)}",
                          f"give one of them, e.g. {axis_option} {names[0]}" if cli else
                          f"give one of them, e.g. mesh_axis={names[0]!r}")
-    return MeshSpec(axes, axis)
+    return MeshSpec(axes, axis, _shards(shard, cli))

@@ -11,7 +11,8 @@ import typer
 from vmapx._report.bench import VARIANTS
 from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, MeshAxis, MeshOpt,
-                               OutAxesLevels, Ranks, Static, mesh_options, vmap_options)
+                               OutAxesLevels, Ranks, ShardOpt, Static, mesh_options,
+                               vmap_options)
 from vmapx.errors import SpecError, UsageError
 
 FileOpt = Optional[Path]
@@ -69,6 +70,7 @@ def bench(
     ] = False,
     mesh: MeshOpt = None,
     mesh_axis: MeshAxis = None,
+    shard: ShardOpt = None,
     json: Json = False,
     debug: Debug = False,
 ) -> None:

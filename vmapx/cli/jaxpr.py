@@ -8,8 +8,8 @@ import typer
 
 from vmapx.cli.common import check_writable, guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, Static,
-                               mesh_options, vmap_options)
+                               Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
+                               Static, mesh_options, vmap_options)
 from vmapx.errors import UsageError
 
 
@@ -73,6 +73,7 @@ def jaxpr(
         help="Also save what the terminal shows as HTML.")] = None,
     mesh: MeshOpt = None,
     mesh_axis: MeshAxis = None,
+    shard: ShardOpt = None,
     json: Json = False,
     debug: Debug = False,
 ) -> None:

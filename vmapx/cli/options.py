@@ -48,6 +48,11 @@ MeshOpt = Annotated[Optional[str], typer.Option(
 MeshAxis = Annotated[Optional[str], typer.Option(
     "--mesh-axis", metavar="NAME", show_default=False,
     help="The mesh axis the batch is sharded over [default: the mesh's first].")]
+ShardOpt = Annotated[Optional[list[str]], typer.Option(
+    "--shard", metavar="LEAF=AXES", show_default=False,
+    help="With --mesh: lay an input leaf out as you say, one mesh axis or None per dim, e.g. "
+         "--shard w=model,None (repeatable); the others: mapped ones split along the batch, "
+         "unmapped ones replicated.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
 Debug = Annotated[bool, typer.Option(
     "--debug", help="Show JAX's own messages and Python tracebacks.")]
@@ -83,10 +88,10 @@ def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
 def mesh_options(params: Any) -> dict[str, Any]:
     """--mesh/--mesh-axis as the library's keywords, with the CPU device count asked of JAX
     now: before FUNCTION's module is imported (it may start JAX) or anything else runs JAX."""
-    mesh, axis = params.get("mesh"), params.get("mesh_axis")
-    if mesh is None and axis is None:
+    mesh, axis, shard = params.get("mesh"), params.get("mesh_axis"), params.get("shard")
+    if mesh is None and axis is None and not shard:
         return {}
     from vmapx._analysis.mesh.analysis import prepare
 
-    prepare(mesh, axis, cli=True)
-    return {"mesh": mesh, "mesh_axis": axis}
+    prepare(mesh, axis, True, shard)
+    return {"mesh": mesh, "mesh_axis": axis, "shard": shard}

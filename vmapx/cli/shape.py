@@ -8,8 +8,8 @@ import typer
 
 from vmapx.cli.common import guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, Static,
-                               mesh_options, vmap_options)
+                               Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
+                               Static, mesh_options, vmap_options)
 
 
 def shape(
@@ -26,6 +26,7 @@ def shape(
         "--explore", help="Try every in_axes combination and show what each gives.")] = False,
     mesh: MeshOpt = None,
     mesh_axis: MeshAxis = None,
+    shard: ShardOpt = None,
     json: Json = False,
     debug: Debug = False,
 ) -> None:

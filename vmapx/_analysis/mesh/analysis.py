@@ -22,19 +22,21 @@ from vmapx._report.mesh import MeshInfo
 from vmapx._text.mesh import MeshSpec, mesh_spec
 
 
-def prepare(mesh: Any, mesh_axis: str | None, cli: bool) -> MeshSpec | None:
+def prepare(mesh: Any, mesh_axis: str | None, cli: bool, shard: Any = None
+            ) -> MeshSpec | None:
     """The mesh as asked (None: no mesh), with the CPU device count asked of JAX if its backend
     has not started yet. Call before anything else runs JAX (or imports the user's code)."""
     if mesh is None:
-        if mesh_axis is not None:
+        if mesh_axis is not None or shard:
             from vmapx.errors import UsageError
 
-            option = "--mesh-axis" if cli else "mesh_axis="
+            option = ("--mesh-axis" if cli else "mesh_axis=") if mesh_axis is not None else (
+                "--shard" if cli else "shard=")
             raise UsageError(f"{option.rstrip('=')} needs a mesh",
                              "give --mesh too, e.g. --mesh data=8" if cli else
                              "give mesh= too, e.g. mesh='data=8'")
         return None
-    spec = mesh_spec(mesh, mesh_axis, cli)
+    spec = mesh_spec(mesh, mesh_axis, cli, shard)
     simulate(spec.devices)
     return spec
 
@@ -86,7 +88,10 @@ def _notes(spec: MeshSpec, placed: Placed) -> list[str]:
     others = [f"{n}={s}" for n, s in spec.axes if n != spec.batch_axis]
     if others:
         notes.append(f"the batch is split over mesh axis {spec.batch_axis}={spec.shards}; "
-                     f"inputs are replicated over {', '.join(others)}")
+                     f"inputs are replicated over {', '.join(others)}"
+                     + (" unless laid out with --shard" if spec.shard else ""))
+    for name, dims in spec.shard:
+        notes.append(f"{name} is laid out as given: P({', '.join(map(repr, dims))})")
     if placed.process_count > 1:
         notes.append(f"process {placed.process_index} of {placed.process_count}: the mesh "
                      "spans every process's devices; shapes and shardings are global, and "
