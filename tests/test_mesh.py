@@ -279,3 +279,14 @@ def test_bad_layouts_exit_2(runner, shard, needle):
                                  "--shard", shard])
     assert result.exit_code == 2
     assert needle in " ".join(result.stderr.split())
+
+
+def test_the_magic_takes_mesh_and_says_when_the_kernel_started_too_small(capsys):
+    from vmapx._notebook.magic import run
+
+    n = len(jax.devices())
+    report = run("shape jnp.sin --a 4,3 --mesh data=1", {"jnp": jnp})
+    assert report.mesh.verdict == "embarrassingly parallel: no collectives"
+    assert run(f"shape jnp.sin --a {2 * n},3 --mesh data={2 * n}", {"jnp": jnp}) is None
+    said = " ".join(capsys.readouterr().err.split())
+    assert "already started" in said and "restart the kernel" in said

@@ -95,5 +95,6 @@ def _too_few(spec: MeshSpec, devices: list[Any], platform: str, fresh: bool,
         f"{what}. JAX's CPU backend had already started, and it makes its simulated devices "
         "only when it starts",
         f"set the device count before JAX runs anything: XLA_FLAGS={FLAG}={n} in the "
-        f"environment, or jax.config.update({CONFIG!r}, {n}) right after `import jax`"
-        + ("" if cli else " (in a notebook: restart the kernel first)"))
+        f"environment, or jax.config.update({CONFIG!r}, {n}) right after `import jax` (in a "
+        "notebook: restart the kernel first; the %vmapx magic or a vmapx call with mesh= "
+        "does this for you in a fresh one)")
