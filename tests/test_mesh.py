@@ -214,14 +214,17 @@ def test_the_hlo_reader_takes_async_pairs_tuples_and_old_source_metadata():
         '%ar = f32[] all-reduce(f32[] %x), to_apply=%add, metadata={op_name="jit(f)/reduce_sum"}',
         '%ar.1 = f32[] all-reduce(f32[] %y), to_apply=%add, metadata={op_name="jit(f)/reduce_sum"}',
         '%add = f32[] add(f32[] %a, f32[] %b)',
+        '%cp = bf16[4,128]{1,0:T(8,128)(2,1)} collective-permute(bf16[4,128]{1,0:T(8,128)(2,1)} '
+        '%z), source_target_pairs={{0,1},{1,0}}',
     ])
     found = collectives(hlo, {"reduce_sum": ["a.py:3:4 (f)", "a.py:9:1 (f)"]})
     assert [(c.kind, c.shape, c.bytes, c.source, c.count) for c in found] == [
         ("all-gather", "f32[16,8]", 16 * 8 * 4, "m.py:7", 1),
-        ("all-reduce", "f32[]", 4, "a.py:3:4 (f) (or 1 other place)", 2)]
-    assert verdict(found) == ("XLA inserted 3 collectives: 1 all-gather of f32[16,8] at fft in "
-                              "m.py:7; 2 all-reduce of f32[] at reduce_sum in a.py:3:4 (f) "
-                              "(or 1 other place)")
+        ("all-reduce", "f32[]", 4, "a.py:3:4 (f) (or 1 other place)", 2),
+        ("collective-permute", "bf16[4,128]", 4 * 128 * 2, None, 1)]
+    assert verdict(found[:2]) == ("XLA inserted 3 collectives: 1 all-gather of f32[16,8] at fft "
+                                  "in m.py:7; 2 all-reduce of f32[] at reduce_sum in a.py:3:4 "
+                                  "(f) (or 1 other place)")
     assert verdict([]) == "embarrassingly parallel: no collectives"
 
 

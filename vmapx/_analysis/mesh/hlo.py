@@ -16,7 +16,8 @@ from typing import Mapping, Sequence
 
 from vmapx._report.mesh import COLLECTIVES, Collective
 
-_INSTR = re.compile(r"=\s*(?P<type>\([^=]*?\)|[\w\[\],{}:]+)\s+(?P<op>"
+# The result type may carry a layout with parentheses (TPU tiling: `{1,0:T(8,128)}`).
+_INSTR = re.compile(r"=\s*(?P<type>[^=]+?)\s+(?P<op>"
                     + "|".join(COLLECTIVES) + r")(?P<start>-start)?\(")
 _ARRAY = re.compile(r"(?P<dtype>[a-z]+\d*(?:e\d+m\d+\w*)?)\[(?P<dims>[\d,]*)\]")
 _BYTES = {"pred": 1, "s8": 1, "u8": 1, "s16": 2, "u16": 2, "f16": 2, "bf16": 2, "s32": 4,
