@@ -52,8 +52,7 @@ def analyze(problem: Problem, spec: MeshSpec, backend: str | None = None
         inputs = input_leaves(problem, placed, specs)
         outputs = output_leaves(problem, placed, compiled, out, spec.batch_axis)
         found = found_collectives(problem, compiled)
-        spmd = (_count(compile_on(problem, placed, specs, spec.batch_axis)[0].as_text())
-                if found else None)
+        spmd = _with_spmd_axis_name(problem, placed, specs, spec.batch_axis) if found else None
     info = MeshInfo(dict(spec.axes), spec.batch_axis, spec.devices, placed.platform,
                     placed.available, placed.simulated, inputs, outputs, found, verdict(found),
                     remedies(found, spec.batch_axis, spmd), notes=_notes(spec, placed),
@@ -68,10 +67,17 @@ def with_mesh(report: Any, problem: Problem, spec: MeshSpec | None) -> Any:
     return dataclasses.replace(report, mesh=analyze(problem, spec)[0])
 
 
-def _count(hlo: str) -> int:
+def _with_spmd_axis_name(problem: Problem, placed: Placed, specs: list[Any], axis: str
+                         ) -> int | None:
+    """How many collectives XLA inserts when the outermost vmap names the mesh axis (the first
+    remedy, tried); None when this JAX cannot compile it so (the remedy is then untried)."""
     from vmapx._analysis.mesh.hlo import collectives
 
-    return sum(c.count for c in collectives(hlo, {}))
+    try:
+        compiled, _ = compile_on(problem, placed, specs, axis)
+    except Exception:  # a JAX whose vmap refuses spmd_axis_name here: leave it untried
+        return None
+    return sum(c.count for c in collectives(compiled.as_text(), {}))
 
 
 def _notes(spec: MeshSpec, placed: Placed) -> list[str]:
