@@ -55,6 +55,9 @@ def test_an_output_that_comes_back_replicated_is_flagged(on8):
     out = on8["cases"]["replicated"]["vmapx"]["outputs"][0]
     assert out["flag"] == "replicated" and out["expected"] == "P('data')"
     assert out["device_shape"] == out["shape"]
+    notes = on8["cases"]["replicated"]["vmapx"]["notes"]
+    assert any(n.startswith("the output comes back replicated: every device holds all of it "
+                            "(f32[16,8])") for n in notes)
 
 
 def test_the_batch_goes_over_the_chosen_mesh_axis(on8):

@@ -33,7 +33,7 @@ def _leaf_rows(table: Table, kind: str, leaves: Sequence[MeshLeaf]) -> None:
     for leaf in leaves:
         flag = Text(DASH)
         if leaf.flag is not None:
-            flag = Text(f"{leaf.flag} (batch: {leaf.expected})", style="bold yellow")
+            flag = Text(f"! {leaf.flag}, not {leaf.expected}", style="bold yellow")
         elif leaf.expected is not None:
             flag = Text("as the batch", style="green")
         table.add_row(kind, leaf.name or "(output)", shape_text(leaf.shape, leaf.dtype),

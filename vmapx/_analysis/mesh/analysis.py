@@ -20,6 +20,7 @@ from vmapx._analysis.tracing import x64_for
 from vmapx._problem.problem import Problem
 from vmapx._report.mesh import MeshInfo
 from vmapx._text.mesh import MeshSpec, mesh_spec
+from vmapx._text.specs import format_shape
 
 
 def prepare(mesh: Any, mesh_axis: str | None, cli: bool, shard: Any = None
@@ -55,7 +56,8 @@ def analyze(problem: Problem, spec: MeshSpec, backend: str | None = None
         spmd = _with_spmd_axis_name(problem, placed, specs, spec.batch_axis) if found else None
     info = MeshInfo(dict(spec.axes), spec.batch_axis, spec.devices, placed.platform,
                     placed.available, placed.simulated, inputs, outputs, found, verdict(found),
-                    remedies(found, spec.batch_axis, spmd), notes=_notes(spec, placed),
+                    remedies(found, spec.batch_axis, spmd),
+                    notes=_notes(spec, placed) + _flagged(outputs, spec.batch_axis),
                     process_index=placed.process_index, process_count=placed.process_count)
     return info, placed, specs
 
@@ -78,6 +80,25 @@ def _with_spmd_axis_name(problem: Problem, placed: Placed, specs: list[Any], axi
     except Exception:  # a JAX whose vmap refuses spmd_axis_name here: leave it untried
         return None
     return sum(c.count for c in collectives(compiled.as_text(), {}))
+
+
+def _flagged(outputs: list[Any], axis: str) -> list[str]:
+    """What an output that does not come back split along the batch means, and what to do."""
+    notes = []
+    for out in outputs:
+        name = out.name or "the output"
+        if out.flag == "replicated":
+            notes.append(f"{name} comes back replicated: every device holds all of it "
+                         f"({format_shape(out.device_shape, out.dtype)}), not its shard of the batch; "
+                         "it does not depend on the mapped inputs, or XLA gathered it. If it "
+                         "is the same for every example, out_axes=None returns it once; else "
+                         "pin it with jax.lax.with_sharding_constraint(y, "
+                         f"NamedSharding(mesh, {out.expected}))")
+        elif out.flag == "different":
+            notes.append(f"{name} comes back sharded as {out.sharding}, not {out.expected} "
+                         f"(the batch over {axis!r}): the next op that expects the batch "
+                         "layout will pay for a reshard")
+    return notes
 
 
 def _notes(spec: MeshSpec, placed: Placed) -> list[str]:
