@@ -209,4 +209,8 @@ def render_jaxpr(report: JaxprReport, show_jax_message: bool = False) -> Group:
                           style="green"))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
+    if report.mesh is not None:
+        from vmapx._render.mesh import render_mesh
+
+        parts.append(render_mesh(report.mesh, ("collectives",)))
     return Group(*parts)

@@ -162,4 +162,8 @@ def render_shape(report: ShapeReport, show_jax_message: bool = False) -> Group:
         parts.append(error_panel(report, show_jax_message))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
+    if report.mesh is not None:
+        from vmapx._render.mesh import render_mesh
+
+        parts.append(render_mesh(report.mesh, ("shardings",)))
     return Group(*parts)
