@@ -47,6 +47,8 @@ def test_sweep_with_json_on_stdout_and_every_export(runner, tmp_path):
     assert len(list(csv.DictReader(files["csv"].open()))) == 8
     assert files["md"].read_text().count("| `examples/dot.py:dot` |") == 8
     assert files["svg"].read_text().startswith("<svg")
+    for path in files.values():  # each file written is said, on stderr
+        assert f"wrote {path}" in r.stderr
 
 
 def test_sweep_table_and_chart(runner):

@@ -20,9 +20,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from vmapx import __version__
 
-        typer.echo(f"vmapx {version('vmapx')}")
+        typer.echo(f"vmapx {__version__}")
         raise typer.Exit()
 
 

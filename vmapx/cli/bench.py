@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 from typing import Annotated, Any, Mapping, Optional
 
 import typer
@@ -14,7 +13,7 @@ from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, OutA
                                Ranks, Static, vmap_options)
 from vmapx.errors import SpecError, UsageError
 
-FileOpt = Optional[Path]
+FileOpt = Optional[str]  # a str, not a Path: Path('') would read as '.'
 
 
 def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
@@ -218,12 +217,12 @@ def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
     in_axes, out_axes, ranks, static = axes
     lookup, rich_bar = how
     if function is None:  # the suite: options about a function are refused by the library
-        fn, given = None, named_args(extra, pairs or [])
+        fn, given = None, named_args(extra, pairs or [], "bench")
         options = {"levels_in": list(in_axes or []) or None, "levels_out": list(out_axes or
                    []) or None, "ranks": ranks, "static": list(static or []) or None}
     else:
         fn, given, options = vmap_options(function, extra, pairs, in_axes, out_axes, ranks,
-                                          static, lookup)
+                                          static, lookup, "bench")
     if not rich_bar:  # the library's own progress (in a notebook, a line it updates)
         return bench(fn, inputs=given, batch=batches, manual=manual, settings=settings,
                      _surface=Surface("bench"), **options)

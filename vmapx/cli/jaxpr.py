@@ -6,10 +6,9 @@ from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
-from vmapx.cli.common import check_writable, guarded, print_json
+from vmapx.cli.common import check_writable, guarded, print_json, write
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, OutAxesLevels, Ranks, Static, vmap_options)
-from vmapx.errors import UsageError
 
 
 def export_view(renderable: Any, svg: str | None, html: str | None, title: str) -> None:
@@ -21,15 +20,10 @@ def export_view(renderable: Any, svg: str | None, html: str | None, title: str) 
     console = Console(record=True, file=io.StringIO(), width=Console().width,
                       force_jupyter=False)  # recorded only (also under %vmapx)
     console.print(renderable)
-    for path, save, flag in ((svg, console.save_svg, "--svg"), (html, console.save_html,
-                                                                "--html")):
-        if path is None:
-            continue
-        try:
-            save(path, title=title, clear=False) if flag == "--svg" else save(path, clear=False)
-        except OSError as exc:
-            raise UsageError(f"{flag} {path}: cannot write it ({exc.strerror or exc})",
-                             f"give {flag} a file in a folder you can write") from None
+    if svg is not None:
+        write(svg, console.export_svg(title=title, clear=False), "--svg")
+    if html is not None:
+        write(html, console.export_html(clear=False), "--html")
 
 
 def jaxpr(
@@ -141,7 +135,8 @@ def jaxpr_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
         if p.get(option) is not None:
             check_writable(p[option], f"--{option}")
     fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
-                                      p["out_axes"], p["ranks"], p["static"], lookup)
+                                      p["out_axes"], p["ranks"], p["static"], lookup,
+                                      "jaxpr")
     settings = JaxprSettings(p["stage"], p["inline"], p["source_info"], p["name_stack"],
                              p["cost"], p["compile_"])
     manual = p["manual"]

@@ -46,7 +46,7 @@ Debug = Annotated[bool, typer.Option(
 
 def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
                  in_axes: list[str] | None, out_axes: list[str] | None, ranks: str | None,
-                 static: list[str] | None, lookup: Lookup = None
+                 static: list[str] | None, lookup: Lookup = None, command: str = ""
                  ) -> tuple[Callable[..., Any], dict[str, Any], dict[str, Any]]:
     """The function, its inputs by name, and the vmap options, as the library takes them.
 
@@ -58,7 +58,7 @@ def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
     from vmapx._text.trees import parse_level_axes, parse_ranks
     from vmapx.cli.common import named_args
 
-    given = named_args(extra, pairs or [])
+    given = named_args(extra, pairs or [], command)
     options: dict[str, Any] = {
         "levels_in": [parse_level_axes(t, "in_axes") for t in in_axes or []],
         "levels_out": [parse_level_axes(t, "out_axes") for t in out_axes or []],

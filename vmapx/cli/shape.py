@@ -77,6 +77,7 @@ def shape_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
 
     p = params
     fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
-                                      p["out_axes"], p["ranks"], p["static"], lookup)
+                                      p["out_axes"], p["ranks"], p["static"], lookup,
+                                      "shape")
     return run(fn, inputs=given, batch=p["batch"], axis_size=p["axis_size"],
                explore=p["explore"], _surface=Surface("shape"), **options)
