@@ -42,7 +42,7 @@ def diagnose(problem: Problem, failure: VmapFailure, rows: list[ExploreRow] | No
         best = problem.surface.set("in_axes", in_axes_text(suggestions[0].in_axes))
         hint = f"try {best}" + (f"; {hint}" if hint else "")
     return ErrorInfo(failure.kind, failure.message, hint, suggestions, jax_message,
-                     failure.detail)
+                     failure.detail, getattr(failure, "traceback", None))
 
 
 def explore(problem: Problem, enough: int | None = None

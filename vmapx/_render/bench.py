@@ -106,7 +106,7 @@ def _table(report: BenchReport, function: str) -> Group:
     if any(r.status == "error" for r in rows):
         parts.append(Text.assemble(("hint: ", "bold green"), (
             "`vmapx shape` with the same arguments explains a failing function in your "
-            "argument names; --debug shows the traceback")))
+            "argument names, and with --debug shows the traceback")))
     for r in rows:
         where = f"{r.variant}" + (f" (batch {r.batch_size})" if sweep else "")
         for w in r.warnings:

@@ -46,6 +46,7 @@ class VariantResult:
     inputs: str = ""
     warnings: list[str] = field(default_factory=list)
     batch_shape: list[int] = field(default_factory=list)
+    traceback: str | None = None   # an `error` row's: where the user's function raised
 
 
 @dataclass(frozen=True)

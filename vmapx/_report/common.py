@@ -37,6 +37,7 @@ class ErrorInfo:
     suggestions: list[Suggestion] = field(default_factory=list)
     jax_message: str | None = None
     detail: str | None = None        # a finer kind (pytree_prefix, rank_too_large, …) or kind
+    traceback: str | None = None     # the exception's traceback, down to where it was raised
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from vmapx import __version__
+        import sys
 
-        typer.echo(f"vmapx {__version__}")
+        # the package itself, imported before this module (an import here would be a cycle)
+        typer.echo(f"vmapx {sys.modules['vmapx'].__version__}")
         raise typer.Exit()
 
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Mapping, Optional
 import typer
 
 from vmapx._report.bench import VARIANTS
-from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
+from vmapx.cli.common import (check_writable, guarded, named_args, print_json,
+                               show_traceback, write)
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, OutAxesLevels,
                                Ranks, Static, vmap_options)
 from vmapx.errors import SpecError, UsageError
@@ -238,6 +239,8 @@ def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
 
 
 def _show(report: Any, json: bool, debug: bool) -> None:
+    if debug:
+        show_traceback(report)
     if json:
         print_json(report.to_json())
         return

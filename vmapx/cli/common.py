@@ -128,6 +128,15 @@ def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
         raise SpecError(f"--{name}: {err.message}", err.hint) from None
 
 
+def show_traceback(report: Any) -> None:
+    """--debug: the traceback of the exception behind a failing vmap (the chain down to the
+    user's frame, JAX's message last) on stderr, unwrapped, as Python prints one."""
+    tbs = [getattr(getattr(report, "error", None), "traceback", None)]
+    tbs += [getattr(r, "traceback", None) for r in getattr(report, "results", None) or []]
+    for tb in dict.fromkeys(tb for tb in tbs if tb):  # a bench's failing variants: each once
+        sys.stderr.write(tb + "\n")
+
+
 def print_json(data: Any) -> None:
     """The report as JSON on stdout, and nothing else there."""
     sys.stdout.write(json.dumps(data, indent=2) + "\n")

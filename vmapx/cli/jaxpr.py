@@ -6,7 +6,7 @@ from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
-from vmapx.cli.common import check_writable, guarded, print_json, write
+from vmapx.cli.common import check_writable, guarded, print_json, show_traceback, write
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, OutAxesLevels, Ranks, Static, vmap_options)
 
@@ -104,6 +104,8 @@ def jaxpr(
     def body() -> int:
         report = jaxpr_report(ctx.params, ctx.args)
         code = 0 if report.ok else 1
+        if debug:
+            show_traceback(report)
         if json:
             print_json(report.to_json())
             if not (svg or html):

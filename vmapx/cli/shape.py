@@ -6,7 +6,7 @@ from typing import Annotated, Any, Mapping
 
 import typer
 
-from vmapx.cli.common import guarded, print_json
+from vmapx.cli.common import guarded, print_json, show_traceback
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, OutAxesLevels, Ranks, Static, vmap_options)
 
@@ -64,6 +64,8 @@ def shape(
             from vmapx._render.shape import render_shape
 
             Console().print(render_shape(report, show_jax_message=debug))
+        if debug:
+            show_traceback(report)
         return 0 if report.ok else 1
 
     guarded(debug, body)
