@@ -234,7 +234,8 @@ def _run_variant(name: str, variant: Any, reference: Any, settings: BenchSetting
                     values.compile_count)
     return base(name, compile_s, stats.median, stats.iqr, stats.min, stats.samples, None, True,
                 max_s=stats.max, mean_s=stats.mean, reps_per_sample=stats.reps,
-                warnings=list(stats.warnings))
+                warnings=list(stats.warnings), q1_s=stats.q1, q3_s=stats.q3,
+                times_s=list(stats.times))
 
 
 def _with_speedups(results: list[VariantResult]) -> list[VariantResult]:

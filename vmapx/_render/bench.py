@@ -6,6 +6,7 @@ Computes nothing the report does not hold (the chart only places its numbers on 
 from __future__ import annotations
 
 import math
+import re
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderResult
@@ -14,7 +15,7 @@ from rich.text import Text
 
 from vmapx._render.common import DASH, fmt_time, tight_time
 from vmapx._render.shape import error_panel
-from vmapx._report.bench import BenchReport, VariantResult
+from vmapx._report.bench import ALPHA, BenchReport, Change, VariantResult
 
 MARKERS = {"loop": ("●", "red"), "loop-jit": ("○", "magenta"), "vmap": ("▲", "yellow"),
            "jit-vmap": ("■", "green"), "lax-map": ("◆", "cyan"), "manual": ("▼", "blue"),
@@ -33,7 +34,8 @@ def _machine(report: BenchReport) -> Text:
 
 def _header(report: BenchReport) -> Group:
     s = report.settings
-    how = Text(f"time per call: median ± IQR over ≥{s.get('runs')} samples and "
+    how = Text(f"time per call: median, and the middle half of the samples (q1–q3), over "
+               f"≥{s.get('runs')} samples and "
                f"≥{s.get('min_time_s')} s per variant, each sample ≥{fmt_time(s.get('sample_time_s'))}"
                " of repeated calls, outputs blocked; compile = lower + compile, apart; "
                "speedup = loop median / median", style="dim")
@@ -57,7 +59,49 @@ def _median(r: VariantResult) -> Text:
         return Text("✗ failed", style="bold red")
     if r.status == "skipped":
         return Text("– skipped", style="dim")
-    return Text(f"{tight_time(r.median_s)} ± {tight_time(r.iqr_s)}")
+    return Text(tight_time(r.median_s))
+
+
+def _spread(r: VariantResult) -> str:
+    """`1.20–1.31ms`: where the middle half of the samples lies (not a symmetric ± bar)."""
+    if r.q1_s is None or r.q3_s is None:
+        return DASH
+    lo, hi = tight_time(r.q1_s), tight_time(r.q3_s)
+    unit = lo.lstrip("0123456789.")
+    if unit and hi.endswith(unit) and hi[: -len(unit)].replace(".", "").isdigit():
+        lo = lo[: -len(unit)]  # `1.20–1.31ms`, the unit said once
+    return f"{lo}–{hi}"
+
+
+# A variant's warning, as stats words it, → (what, its figure): grouped one line per kind.
+_KINDS = ((re.compile(r"wide spread: the IQR is (\S+) of the median"),
+           "wide spread (the IQR as a share of the median)"),
+          (re.compile(r"the first sample took (\S+) the median"),
+           "a slow first sample (against the median)"),
+          (re.compile(r"compiled (\d+) times? while being timed"),
+           "compiled while timed (compilations)"))
+
+
+def _warning_lines(rows: list[VariantResult], sweep: bool) -> list[Text]:
+    """One line per kind of warning for a function's timings: which variants, each one's
+    figure, and the remedy once (not one line per variant: on a busy machine most are)."""
+    timed = sum(r.status == "timed" for r in rows)
+    groups: dict[tuple[str, str], dict[int, list[str]]] = {}
+    for r in rows:
+        for w in r.warnings:
+            said, _, remedy = w.rpartition("; ")
+            kind, figure = next(((name, m.group(1)) for rx, name in _KINDS
+                                 if (m := rx.match(said))), (said or w, ""))
+            groups.setdefault((kind, remedy if said else ""), {}).setdefault(
+                r.batch_size, []).append(f"{r.variant} {figure}".rstrip())
+    out = []
+    for (kind, remedy), by_batch in groups.items():
+        n = sum(map(len, by_batch.values()))
+        which = "; ".join((f"batch {b}: " if sweep else "") + ", ".join(names)
+                          for b, names in by_batch.items())
+        out.append(Text(f"! {kind} in {n} of {timed} timing{'s' * (timed != 1)} ({which})"
+                        + (f": {remedy}" if remedy else ""), style="yellow"))
+    return out
 
 
 def _table(report: BenchReport, function: str) -> Group:
@@ -70,16 +114,16 @@ def _table(report: BenchReport, function: str) -> Group:
         title.append(" · batch " + ", ".join(map(str, report.batch_sizes(function))),
                      style="bold")
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    cols = (["batch"] if sweep else []) + ["variant", "compile", "median ± IQR", "min",
+    cols = (["batch"] if sweep else []) + ["variant", "compile", "median", "q1–q3",
                                            "samples", "speedup"]
     for col in cols:
         table.add_column(col, no_wrap=True,
-                         justify="left" if col in ("variant", "median ± IQR") else "right")
+                         justify="left" if col in ("variant", "q1–q3") else "right")
     last_batch = None
     for r in rows:
         marker, colour = MARKERS.get(r.variant, ("·", ""))
         name = Text(f"{marker} ", style=colour).append(r.variant)
-        cells = [name, tight_time(r.compile_s), _median(r), tight_time(r.min_s),
+        cells = [name, tight_time(r.compile_s), _median(r), _spread(r),
                  str(r.samples) if r.samples else DASH, _speedup(r)]
         if sweep:
             cells.insert(0, str(r.batch_size) if r.batch_size != last_batch else "")
@@ -107,10 +151,7 @@ def _table(report: BenchReport, function: str) -> Group:
         parts.append(Text.assemble(("hint: ", "bold green"), (
             "`vmapx shape` with the same arguments explains a failing function in your "
             "argument names, and with --debug shows the traceback")))
-    for r in rows:
-        where = f"{r.variant}" + (f" (batch {r.batch_size})" if sweep else "")
-        for w in r.warnings:
-            parts.append(Text(f"! {where}: {w}", style="yellow"))
+    parts += _warning_lines(rows, sweep)
     if sweep and any(r.median_s for r in rows):
         parts.append(SweepChart(rows))
     return Group(*parts)
@@ -216,30 +257,77 @@ def render_bench(report: BenchReport, show_jax_message: bool = False) -> Group:
     return Group(*parts)
 
 
+def _verdict(c: Change, fail_above: float | None) -> Text:
+    """The row's verdict in words and a mark (not colour alone): regression, slower, faster,
+    within the noise, new, gone."""
+    if c.change_pct is None:
+        return Text("new" if c.baseline_s is None else "gone" if c.current_s is None
+                    else DASH, style="dim")
+    if not c.beyond_noise:
+        return Text("~ within noise", style="dim")
+    if c.change_pct > 0 and fail_above is not None and c.change_pct > fail_above:
+        return Text("✗ REGRESSION", style="bold red")
+    return Text("▲ slower", style="red") if c.change_pct > 0 else Text("▼ faster",
+                                                                        style="green")
+
+
+def _p(c: Change) -> str:
+    if c.test == "iqr":
+        return "iqr"
+    return DASH if c.p_value is None else f"{c.p_value:.2g}"
+
+
+def _test_words(changes: list[Change]) -> str:
+    tests = {c.test for c in changes if c.test}
+    if not tests:
+        return "no change could be tested"
+    words = "the two runs' middle halves (q1–q3) do not overlap"
+    if "mann-whitney-u" in tests:
+        words += (f" and a two-sided Mann-Whitney U test on both runs' samples gives p < "
+                  f"{ALPHA:g}")
+    if "iqr" in tests:
+        words += " (the quartiles only, for a baseline exported without its samples: p = iqr)"
+    return words
+
+
 def render_compare(report: BenchReport) -> Group:
-    """The change of each median against the baseline export."""
-    table = Table(title=Text(f"change against {report.baseline}", style="bold"),
-                  title_justify="left")
-    for col in ("function", "batch", "variant", "baseline", "now", "change"):
-        table.add_column(col, no_wrap=True, justify="right" if col in ("batch", "baseline",
-                                                                       "now", "change")
-                         else "left")
+    """The change of each median against the baseline export, each row's verdict, and every
+    regression named: slower by more than --fail-above and beyond both runs' noise."""
     fail_above = report.fail_above
-    for c in report.compare or []:
-        pct = c.change_pct
-        if pct is None:
-            cell = Text("new" if c.baseline_s is None else "gone" if c.current_s is None
-                        else DASH, style="dim")
-        else:
-            slow = fail_above is not None and pct > fail_above
-            cell = Text(f"{pct:+.1f}%", style="bold red" if slow else "red" if pct > 5
-                        else "green" if pct < -5 else "")
-        table.add_row(c.function, str(c.batch_size), c.variant, fmt_time(c.baseline_s),
-                      fmt_time(c.current_s), cell)
-    parts: list = [table]
-    if fail_above is not None:
-        worse = len(report.regressions)
-        parts.append(Text(f"{worse} got slower by more than {fail_above:g}%", style="bold red")
-                     if worse else Text(f"none got slower by more than {fail_above:g}%",
-                                        style="green"))
+    changes = report.compare or []
+    parts: list = [Text(f"change against {report.baseline}", style="bold")]
+    for function in dict.fromkeys(c.function for c in changes):  # a table per function
+        table = Table(title=Text(function, style="bold cyan"), title_justify="left",
+                      box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("batch", "variant", "baseline", "now", "change", "p", "verdict"):
+            table.add_column(col, no_wrap=True, justify="left" if col in (
+                "variant", "verdict") else "right")
+        for c in changes:
+            if c.function == function:
+                pct = DASH if c.change_pct is None else f"{c.change_pct:+.1f}%"
+                table.add_row(str(c.batch_size), c.variant, fmt_time(c.baseline_s),
+                              fmt_time(c.current_s), pct, _p(c), _verdict(c, fail_above))
+        parts.append(table)
+    parts.append(Text(f"beyond the noise: {_test_words(changes)}", style="dim"))
+    if fail_above is None:
+        return Group(*parts)
+    worse = report.regressions
+    noisy = [c for c in changes if c.change_pct is not None and c.change_pct > fail_above
+             and not c.beyond_noise]
+    if worse:
+        parts.append(Text(f"✗ {len(worse)} regression{'s' * (len(worse) != 1)}: slower by "
+                          f"more than {fail_above:g}% and beyond the noise", style="bold red"))
+        for c in worse:
+            p = f", p = {c.p_value:.2g}" if c.p_value is not None else ""
+            parts.append(Text(f"  ✗ {c.function} · batch {c.batch_size} · {c.variant}: "
+                              f"{fmt_time(c.baseline_s)} → {fmt_time(c.current_s)} "
+                              f"({c.change_pct:+.1f}%{p})", style="red"))
+    else:
+        parts.append(Text(f"✓ no regression: none got slower by more than {fail_above:g}% "
+                          "beyond the noise", style="green"))
+    if noisy:
+        parts.append(Text(f"~ {len(noisy)} slower by more than {fail_above:g}% but within "
+                          "the noise (not counted): " + ", ".join(
+                              f"{c.variant} (batch {c.batch_size})" for c in noisy)
+                          + "; more samples (--runs, --min-time) can tell", style="yellow"))
     return Group(*parts)

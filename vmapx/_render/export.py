@@ -12,7 +12,9 @@ import json
 
 from vmapx._report.bench import BenchReport, VariantResult
 
-RESULT_FIELDS = [f.name for f in dataclasses.fields(VariantResult) if f.name != "traceback"]
+# a row per result: the many-valued fields (every sample, a traceback) are in the JSON only
+RESULT_FIELDS = [f.name for f in dataclasses.fields(VariantResult)
+                 if f.name not in ("traceback", "times_s")]
 HEADER_FIELDS = ["backend", "device", "device_kind", "jax_version", "x64"]
 _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 
@@ -29,7 +31,7 @@ def to_csv(report: BenchReport) -> str:
     head = {k: getattr(report, k) for k in HEADER_FIELDS}
     for r in report.results:
         row = dataclasses.asdict(r)
-        row.pop("traceback")  # many lines: in the JSON export only
+        row.pop("traceback"), row.pop("times_s")
         row["warnings"] = " | ".join(r.warnings)
         writer.writerow({**head, **{k: "" if v is None else v for k, v in row.items()}})
     return buf.getvalue()

@@ -80,19 +80,17 @@ def bench(
 
     Examples:
 
-      vmapx bench
-
-      vmapx bench examples/dot.py:dot --batch 8,64,512 --plot dot.svg
-
-      vmapx bench jnp.dot --a 100 --b 100 --batch 5 --variants loop,vmap,jit-vmap
-
-      vmapx bench --export-json base.json ; vmapx bench --compare base.json --fail-above 20
-
-      vmapx bench examples/autovmap.py:foo --s f32[] --v 4,5,3 --m 4,5,3,3 --ranks 0,1,2
-
-      vmapx bench jnp.add --a 8,16,3 --b 8,16,3 --in-axes 0 --in-axes 1
-
-      vmapx bench tests/fixtures/nest_funcs.py:affine --params '{"W": "f32[3,5]", "b": [3]}' --x 5 --in-axes '{"W": null, "b": null},0' --batch 8,64
+    \b
+    vmapx bench
+    vmapx bench examples/dot.py:dot --batch 8,64,512 --plot dot.svg
+    vmapx bench jnp.dot --a 100 --b 100 --batch 5 --variants loop,vmap,jit-vmap
+    vmapx bench examples/dot.py:dot --export-json base.json
+    vmapx bench examples/dot.py:dot --compare base.json --fail-above 20
+    vmapx bench examples/autovmap.py:foo --s f32[] --v 4,5,3 --m 4,5,3,3 \\
+      --ranks 0,1,2
+    vmapx bench jnp.add --a 8,16,3 --b 8,16,3 --in-axes 0 --in-axes 1
+    vmapx bench tests/fixtures/nest_funcs.py:affine --x 5 --batch 8,64 \\
+      --params '{"W": "f32[3,5]", "b": [3]}' --in-axes '{"W": null, "b": null},0'
 
     With nested vmaps (--in-axes/--out-axes repeated, outermost first) or --ranks, vmap and jit-vmap are the nest of vmaps, loop and loop-jit one Python loop per level, lax-map one lax.map per level; --batch sweeps one vmap level only (the shapes give a nest's batch dims). Arguments may be pytrees (a JSON pytree of shapes). The hand-batched twin takes the inputs as the outermost vmap does, each mapped input's batch axis moved to axis 0; a module's declared twin is written for one vmap and is skipped for a nest.
 

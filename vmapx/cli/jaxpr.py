@@ -90,15 +90,12 @@ def jaxpr(
 
     Examples:
 
-      vmapx jaxpr examples/neuron.py:model --batch 4
-
-      vmapx jaxpr examples/dot.py:affine --batch 3 --stage stablehlo
-
-      vmapx jaxpr examples/neuron.py:model --manual batched_model --svg neuron.svg
-
-      vmapx jaxpr jnp.dot --a 5,100 --b 100 --in-axes 0,None --json
-
-      vmapx jaxpr jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
+    \b
+    vmapx jaxpr examples/neuron.py:model --batch 4
+    vmapx jaxpr examples/dot.py:affine --batch 3 --stage stablehlo
+    vmapx jaxpr examples/neuron.py:model --manual batched_model --svg neuron.svg
+    vmapx jaxpr jnp.dot --a 5,100 --b 100 --in-axes 0,None --json
+    vmapx jaxpr jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
     """
 
     def body() -> int:

@@ -43,15 +43,18 @@ def shape(
     Examples:
 
     \b
-      vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
-      vmapx shape jnp.dot --a 5,100 --b 100 --in-axes 0,None
-      vmapx shape examples/neuron.py:model --v 4,5
-      vmapx shape examples/dot.py:affine --batch 3
-      vmapx shape jnp.add --a 2,3,5 --b 2,3,5 --in-axes 0,1 --explore
-      vmapx shape jnp.sum --a 4,3 --static axis=0 --json
-      vmapx shape examples/autovmap.py:foo --s f32[] --v 5,3 --m 5,3,3 --ranks 0,1,2
-      vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
-      vmapx shape tests/fixtures/models.py:model --params @tests/fixtures/models.py:init_params --x 5 --batch 8 --in-axes None,0
+    vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
+    vmapx shape jnp.dot --a 5,100 --b 100 --in-axes 0,None
+    vmapx shape examples/neuron.py:model --v 4,5
+    vmapx shape examples/dot.py:affine --batch 3
+    vmapx shape jnp.add --a 2,3,5 --b 2,3,5 --in-axes 0,1 --explore  # exit 1
+    vmapx shape jnp.sum --a 4,3 --static axis=0 --json
+    vmapx shape examples/autovmap.py:foo --s f32[] --v 5,3 --m 5,3,3 --ranks 0,1,2
+    vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
+    vmapx shape tests/fixtures/models.py:model --x 5 --batch 8 --in-axes None,0 \\
+      --params @tests/fixtures/models.py:init_params
+
+    Exit 1 (the "# exit 1" above): the vmap fails for these inputs, explained.
     """
 
     def body() -> int:
