@@ -13,7 +13,8 @@ from dataclasses import replace
 from vmapx._bench.baseline import compare, load_baseline
 from vmapx._problem.surface import Surface
 from vmapx._render import export
-from vmapx._render.bench import fmt_time, render_bench, render_compare
+from vmapx._render.bench import fmt_time, render_bench
+from vmapx._render.compare import render_compare
 from vmapx._render.plot import to_svg
 from vmapx._report.bench import BenchReport, VariantResult
 from vmapx.cli.common import check_writable

@@ -83,9 +83,16 @@ def expected_exit(line: str) -> int:
 
 @pytest.fixture
 def scratch(tmp_path, monkeypatch):
+    """A scratch folder as the current directory and as $HOME (where `--install-completion`
+    writes), seeing the repository's examples/ and tests/. The shell `--install-completion`
+    detects from the process tree is bash here, whatever runs the tests."""
+    import typer._completion_shared
+
     for name in ("examples", "tests"):
         (tmp_path / name).symlink_to(ROOT / name)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(typer._completion_shared, "_get_shell_name", lambda: "bash")
     return tmp_path
 
 
@@ -93,38 +100,43 @@ def run_example(runner, line: str) -> None:
     argv = shlex.split(line, comments=True)
     assert argv[0] == "vmapx", line
     argv = argv[1:] + (FAST if argv[1:2] == ["bench"] and "--help" not in argv else [])
-    r = runner.invoke(app, argv)
+    r = runner.invoke(app, argv, prog_name="vmapx")
     want = expected_exit(line)
     assert r.exit_code == want, f"{line}\nexit {r.exit_code}, documented {want}:\n{r.output}"
     assert "Traceback" not in r.output, r.output
 
 
-def test_every_help_example_fits_80_columns_and_runs(runner, scratch):
-    lines = []
+def test_help_examples_fit_80_columns(runner):
+    """Every line of each command's examples fits the terminal, so none wraps mid-command."""
+    found = 0
     for command in (None, "shape", "jaxpr", "bench"):
         text = help_text(runner, command)
-        examples = help_commands(text)
-        assert examples or command is None, f"no examples in vmapx {command} --help"
+        found += len(help_commands(text))
         block = text.split("Examples:", 1)[-1] if command else text
-        for raw in block.splitlines():  # never wraps: no line of it is wider than the terminal
+        for raw in block.splitlines():
             assert len(raw) <= WIDTH, f"{len(raw)} columns in vmapx {command} --help: {raw}"
-        lines += examples
-    assert len(lines) >= 20
-    for line in dict.fromkeys(lines):
-        run_example(runner, line)
+    assert found >= 20
 
 
-def test_every_readme_command_runs_as_shown(runner, scratch):
-    lines = readme_commands()
-    assert len(lines) >= 20
-    for block in _blocks("bash"):
+def test_readme_code_lines_fit_80_columns():
+    for block in _blocks("bash") + _blocks("python"):
         for raw in block.splitlines():
             assert len(raw) <= WIDTH, f"README line of {len(raw)} columns: {raw}"
+
+
+def test_every_example_in_help_and_readme_runs_as_shown(runner, scratch):
+    """In the order shown (--help first, then the README), each distinct line once."""
+    lines = [line for command in (None, "shape", "jaxpr", "bench")
+             for line in help_commands(help_text(runner, command))] + readme_commands()
+    assert len(readme_commands()) >= 20
     for line in dict.fromkeys(lines):
         run_example(runner, line)
+    installed = (scratch / ".bash_completions" / "vmapx.sh").read_text()
+    assert "_VMAPX_COMPLETE=complete_bash" in installed  # --install-completion wrote it
+    assert ".bash_completions/vmapx.sh" in (scratch / ".bashrc").read_text()
 
 
-def test_every_readme_python_block_runs(scratch):
+def test_every_readme_python_block_runs(scratch, capsys):
     """Plain Python blocks run as a script would; a block with `%` magics in an IPython shell
     (as a notebook runs it), after `%load_ext vmapx`."""
     blocks = _blocks("python")
@@ -138,7 +150,32 @@ def test_every_readme_python_block_runs(scratch):
                 result = shell.run_cell(block.replace("--batch 8,64", "--batch 8,64 "
                                                       + " ".join(FAST)))
                 assert result.success, (block, result.error_in_exec or result.error_before_exec)
+                said = capsys.readouterr()
+                # a %vmapx mistake is shown, not raised: it must not be there either
+                assert "error:" not in said.err + said.out, said
             finally:
                 InteractiveShell.clear_instance()
         else:
             exec(compile(block, "README.md", "exec"), {"__name__": "__readme__"})
+
+
+def test_version_is_pyprojects(runner):
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(),
+                        re.M).group(1)
+    import vmapx
+
+    assert vmapx.__version__ == version
+    assert runner.invoke(app, ["--version"]).stdout == f"vmapx {version}\n"
+
+
+def test_print_report_is_the_terminals_text(runner, monkeypatch):
+    """`print(report)` gives what the command prints, at the terminal's width."""
+    import jax.numpy as jnp
+
+    import vmapx
+
+    for columns in ("100", "72"):
+        monkeypatch.setenv("COLUMNS", columns)
+        shown = runner.invoke(app, ["shape", "jnp.add", "--a", "2,3,5", "--b", "2,3,5"]).stdout
+        assert str(vmapx.shape(jnp.add, (2, 3, 5), (2, 3, 5))) + "\n" == shown
+        assert max(map(len, shown.splitlines())) <= int(columns)

@@ -9,7 +9,7 @@ Every report renders as the CLI's tables in Jupyter/IPython and with `print()`, 
 `.ok`, `.error`, `.notes`, `.levels` and `.to_json()`.
 """
 
-# Kept equal to pyproject.toml's version (tests/test_readme.py checks it).
+# Kept equal to pyproject.toml's version (tests/test_docs_examples.py checks it).
 __version__ = "0.1.0"
 
 from vmapx.errors import SpecError as SpecError

@@ -11,7 +11,7 @@ app = typer.Typer(
     name="vmapx",
     epilog="Exit codes: 0 ok · 1 your vmap fails for these inputs (explained) · 2 bad input.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, …)
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -10,6 +10,7 @@ import typer
 from vmapx._report.bench import VARIANTS
 from vmapx.cli.common import (check_writable, guarded, named_args, print_json,
                                show_traceback, write)
+from vmapx.cli.completion import complete_backend, complete_function, complete_variants
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, OutAxesLevels,
                                Ranks, Static, vmap_options)
 from vmapx.errors import SpecError, UsageError
@@ -25,7 +26,8 @@ def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
 def bench(
     ctx: typer.Context,
     function: Annotated[Optional[str], typer.Argument(
-        show_default=False, help="The function to time (jnp.NAME, pkg.module:fn, "
+        show_default=False, autocompletion=complete_function,
+        help="The function to time (jnp.NAME, pkg.module:fn, "
         "path/file.py:fn). Left out: the built-in suite from examples/.")] = None,
     batch: Annotated[Optional[str], _opt("--batch", metavar="N[,N…]", show=False, help=(
         "Batch sizes to sweep, e.g. 8,64,512; the shapes are then per-example (one vmap "
@@ -39,9 +41,11 @@ def bench(
         "A hand-batched version, e.g. examples/dot.py:batched_dot or just batched_dot from "
         "the same file: it takes the inputs as the outermost vmap does, each mapped input's "
         "batch axis moved to axis 0."))] = None,
-    variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False, help=(
+    variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False,
+                                            autocompletion=complete_variants, help=(
         "Which to time: " + ",".join(VARIANTS) + " [default: all]"))] = None,
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
+                                           autocompletion=complete_backend,
                                            help="Where to run [default: JAX's default]")] = None,
     runs: Annotated[int, _opt("--runs", min=1, metavar="N", help="At least this many samples.")] = 7,
     min_time: Annotated[float, _opt("--min-time", min=0.0, metavar="SECONDS",

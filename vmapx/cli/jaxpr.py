@@ -7,6 +7,7 @@ from typing import Annotated, Any, Mapping, Optional
 import typer
 
 from vmapx.cli.common import check_writable, guarded, print_json, show_traceback, write
+from vmapx.cli.completion import complete_stage
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, OutAxesLevels, Ranks, Static, vmap_options)
 
@@ -41,7 +42,7 @@ def jaxpr(
         help="The hand-batched twin: a function taking the batched inputs (a bare name is "
              "looked up in FUNCTION's module). Default: the one its module declares.")] = None,
     stage: Annotated[str, typer.Option(
-        "--stage", metavar="STAGE",
+        "--stage", metavar="STAGE", autocompletion=complete_stage,
         help="What to show: jaxpr, stablehlo (lowered) or hlo (compiled).")] = "jaxpr",
     inline: Annotated[bool, typer.Option(
         "--inline", help="Show jaxprs with nested jit/pjit/custom_jvp calls flattened "

@@ -7,12 +7,13 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from vmapx._text.specs import parse_static
+from vmapx.cli.completion import complete_function
 
 # A name → the callable it names in a caller's namespace (a notebook's), or None.
 Lookup = Optional[Callable[[str], Any]]
 
 Function = Annotated[str, typer.Argument(
-    show_default=False,
+    show_default=False, autocompletion=complete_function,
     help="jnp.NAME, lax.NAME, jax.nn.NAME, jax.scipy…, pkg.module:fn or path/file.py:fn")]
 InAxesLevels = Annotated[Optional[list[str]], typer.Option(
     "--in-axes", metavar="AXES", show_default=False,

@@ -53,8 +53,6 @@ def shape(
     vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
     vmapx shape tests/fixtures/models.py:model --x 5 --batch 8 --in-axes None,0 \\
       --params @tests/fixtures/models.py:init_params
-
-    Exit 1 (the "# exit 1" above): the vmap fails for these inputs, explained.
     """
 
     def body() -> int:
