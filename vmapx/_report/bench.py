@@ -47,7 +47,7 @@ class VariantResult:
     inputs: str = ""
     warnings: list[str] = field(default_factory=list)
     batch_shape: list[int] = field(default_factory=list)
-    traceback: str | None = None   # an `error` row's: where the user's function raised
+    traceback: str | None = None   # an `error` row's (--debug; not in the JSON)
     q1_s: float | None = None      # the quartiles: the middle half of the samples, q1..q3
     q3_s: float | None = None
     times_s: list[float] = field(default_factory=list)  # every sample (per call), as taken
