@@ -71,11 +71,12 @@ def test_markdown_parses_and_holds_every_field():
     assert "`cpu`" in text and "JAX 0.0.test" in text and "x64 off" in text
     table = [line for line in text.splitlines() if line.startswith("|")]
     header = [c.strip() for c in table[0].strip("|").split("|")]
-    assert header == ["Function", "Batch", "Variant", "Compile [µs]", "Median [µs]",
+    # compile times (50 ms) in a unit of their own, not as 50000 µs beside µs medians
+    assert header == ["Function", "Batch", "Variant", "Compile [ms]", "Median [µs]",
                       "IQR [µs]", "Min [µs]", "Samples", "Speedup vs loop", "Matches loop"]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in table[2:]]
     assert len(rows) == len(SWEEP.results)
-    assert rows[1][:5] == ["`dot`", "8", "jit-vmap", "50000", "6"]
+    assert rows[1][:5] == ["`dot`", "8", "jit-vmap", "50", "6"]
     assert rows[4][-1] == "**no**" and rows[4][4] == ""
 
 
@@ -240,3 +241,23 @@ def test_spread_is_shown_as_the_middle_half_not_plus_minus():
                                       result("vmap", 5, 2e-4, q1_s=9e-5, q3_s=1.1e-3)])), 100)
     assert "±" not in text and "q1–q3" in text
     assert "1.2–1.31ms" in text and "90µs–1.1ms" in text
+
+
+def test_svg_title_names_the_device_once():
+    ns = "{http://www.w3.org/2000/svg}"
+    title = next(ET.fromstring(to_svg(SWEEP)).iter(f"{ns}text")).text
+    assert title.startswith("vmapx bench · cpu · JAX") and "cpu · cpu" not in title
+    gpu = replace(SWEEP, backend="gpu", device_kind="NVIDIA H200")
+    assert next(ET.fromstring(to_svg(gpu)).iter(f"{ns}text")).text.startswith(
+        "vmapx bench · gpu (NVIDIA H200) · JAX")
+
+
+def test_chart_shows_every_series_where_they_overlap():
+    """loop and loop-jit at the same times used to share cells: the later marker hid the
+    loop baseline. Every series' marker is on the chart, at every batch size."""
+    rows = [result(v, b, t) for b, t in ((8, 1e-3), (64, 8e-3), (512, 6e-2))
+            for v in ("loop", "loop-jit")] + [result("jit-vmap", b, 1e-5) for b in (8, 64, 512)]
+    text = _text(render_bench(report(rows)), 100)
+    chart = text.split("time per call against batch size")[1].split("batch size")[0]
+    assert chart.count("●") == 3 and chart.count("○") == 3 and chart.count("■") == 3
+    assert "moved a row or two apart" in text

@@ -94,3 +94,16 @@ def test_stablehlo_stage_counts_its_ops_in_every_panel(runner):
         assert f"StableHLO · {len(ops)} StableHLO ops" in out
     assert "loop · one iteration (B=1) · StableHLO" in out
     assert "StableHLO ops, aligned by op" in out and " equations ─" not in out
+
+
+def test_small_truths_in_jaxpr_output(runner):
+    """The cost ratio says it is of FLOPs; the loop's JSON says its equations are one
+    iteration's, beside the count at the batch size."""
+    out = _run(runner, "examples/neuron.py:model", "--batch", "4").stdout
+    assert "FLOPs vs vmap" in out
+    data = json.loads(_run(runner, "examples/neuron.py:model", "--batch", "4", "--json",
+                           "--no-cost").stdout)
+    loop = data["versions"]["loop"]
+    assert loop["equations_are"] == "one iteration (B=1)"
+    assert loop["iteration_eqn_count"] == len(loop["equations"]) < loop["eqn_count"]
+    assert loop["eqn_count"] == loop["base"] + loop["per_example"] * 4

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderResult
@@ -176,6 +177,32 @@ class SweepChart:
                 self.series.setdefault(r.variant, []).append((r.batch_size, r.median_s))
         self.batches = sorted({b for pts in self.series.values() for b, _ in pts})
 
+    def _grid(self, width: int, h: int, col: Any, row: Any
+              ) -> tuple[list[list[tuple[str, str] | None]], bool]:
+        """Lines first, then every marker; a marker whose cell another one took moves a row
+        or two (said under the chart), so no series hides another (the loop baseline did)."""
+        grid: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(h)]
+        for variant, pts in self.series.items():
+            mark, colour = MARKERS.get(variant, ("·", ""))
+            pts = sorted(pts)
+            for (b0, t0), (b1, t1) in zip(pts, pts[1:]):
+                c0, c1 = col(b0), col(b1)
+                for c in range(c0 + 1, c1):
+                    frac = (c - c0) / (c1 - c0)
+                    r = round(row(t0) + (row(t1) - row(t0)) * frac)
+                    if grid[r][c] is None:
+                        grid[r][c] = ("·", colour)
+        nudged = False
+        for variant, pts in self.series.items():  # markers last: a point is never hidden
+            mark, colour = MARKERS.get(variant, ("·", ""))
+            for b, t in pts:
+                r, c = round(row(t)), col(b)
+                free = [x for x in (r, r - 1, r + 1, r - 2, r + 2) if 0 <= x < h and
+                        (grid[x][c] is None or grid[x][c][0] == "·")]
+                nudged = nudged or (bool(free) and free[0] != r)
+                grid[free[0] if free else r][c] = (mark, colour)
+        return grid, nudged
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         times = [t for pts in self.series.values() for _, t in pts]
         lo, hi = math.log10(min(times)), math.log10(max(times))
@@ -192,19 +219,7 @@ class SweepChart:
         def row(t: float) -> float:
             return (hi - math.log10(t)) / (hi - lo) * (h - 1)
 
-        grid: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(h)]
-        for variant, pts in self.series.items():
-            mark, colour = MARKERS.get(variant, ("·", ""))
-            pts = sorted(pts)
-            for (b0, t0), (b1, t1) in zip(pts, pts[1:]):
-                c0, c1 = col(b0), col(b1)
-                for c in range(c0 + 1, c1):
-                    frac = (c - c0) / (c1 - c0)
-                    r = round(row(t0) + (row(t1) - row(t0)) * frac)
-                    if grid[r][c] is None:
-                        grid[r][c] = ("·", colour)
-            for b, t in pts:
-                grid[round(row(t))][col(b)] = (mark, colour)
+        grid, nudged = self._grid(width, h, col, row)
         yield Text("time per call against batch size (both log scales)", style="bold")
         for i, line in enumerate(grid):
             label = ""
@@ -231,6 +246,9 @@ class SweepChart:
             line.append(f"{mark} ", style=colour).append(f"{variant}  ")
             used += len(variant) + 4
         yield line
+        if nudged:
+            yield Text(" " * (label_w + 2) + "(points that fall on the same cell are moved a "
+                       "row or two apart, so each shows)", style="dim")
 
 
 def render_bench(report: BenchReport, show_jax_message: bool = False) -> Group:

@@ -150,7 +150,7 @@ def _costs_table(report: JaxprReport) -> Group:
                   pad_edge=False)
     with_memory = any(v is not None and v.cost is not None and v.cost.memory
                       for v in report.versions.values())
-    cols = ("version", "FLOPs", "transcendentals", "bytes", "vs vmap") + (
+    cols = ("version", "FLOPs", "transcendentals", "bytes", "FLOPs vs vmap") + (
         ("args mem", "out mem", "temp mem") if with_memory else ())
     for col in cols:
         table.add_column(col, justify="left" if col == "version" else "right",
