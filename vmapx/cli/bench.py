@@ -43,7 +43,8 @@ def bench(
         "batch axis moved to axis 0."))] = None,
     variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False,
                                             autocompletion=complete_variants, help=(
-        "Which to time: " + ",".join(VARIANTS) + " [default: all]"))] = None,
+        "Which to time, comma-separated (e.g. loop,jit-vmap): " + ", ".join(VARIANTS)
+        + " [default: all]"))] = None,
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
                                            autocompletion=complete_backend,
                                            help="Where to run [default: JAX's default]")] = None,
@@ -65,8 +66,11 @@ def bench(
                                      help="Show the change against an earlier --export-json."
                                      )] = None,
     fail_above: Annotated[Optional[float], _opt("--fail-above", metavar="PCT", show=False,
-                                                help="With --compare: exit 1 when any variant "
-                                                "got slower by more than PCT percent.")] = None,
+                                                help="With --compare: exit 1 when a variant "
+                                                "got slower by more than PCT percent, beyond "
+                                                "the noise of both runs (their q1–q3 apart "
+                                                "and a Mann-Whitney U test on their samples, "
+                                                "p < 0.05).")] = None,
     async_dispatch: Annotated[bool, _opt(
         "--async-dispatch", help="Keep JAX's asynchronous CPU dispatch (noisier for tiny "
         "calls); by default CPU calls run synchronously, so each time is the computation's.")
@@ -76,7 +80,7 @@ def bench(
 ) -> None:
     """Time a Python loop, vmap, jit(vmap), lax.map and a hand-batched version, honestly.
 
-    Inputs are random, made once and put on the device; every variant is built once, outside the timer; compile time (lower + compile) is reported apart; each variant's values must match the loop's before it is timed; every call waits on all its outputs; calls are repeated so each sample is well above the timer's resolution. Reported: median ± IQR per call, min, samples, and the speedup against the loop.
+    Inputs are random, made once and put on the device; every variant is built once, outside the timer; compile time (lower + compile) is reported apart; each variant's values must match the loop's before it is timed; every call waits on all its outputs; calls are repeated so each sample is well above the timer's resolution. Reported per call: the median, the middle half of the samples (q1–q3), the samples taken, and the speedup against the loop.
 
     Without FUNCTION: the built-in suite (the seeds' functions from examples/). Give each argument's shape as --NAME SHAPE, as for vmapx shape (or an object in your code: --params @mymodel.py:init_params); with --batch 8,64,512 the shapes are per-example and every batch size is measured.
 
