@@ -43,7 +43,7 @@ def bench(
         "batch axis moved to axis 0."))] = None,
     variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False,
                                             autocompletion=complete_variants, help=(
-        "Which to time, comma-separated (e.g. loop,jit-vmap): " + ", ".join(VARIANTS)
+        "Which to time, comma-separated (e.g. loop,vmap): " + ", ".join(VARIANTS)
         + " [default: all]"))] = None,
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
                                            autocompletion=complete_backend,
