@@ -15,7 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from vmapx._render.code import CodePanel, SideBySide
-from vmapx._render.common import BATCH_STYLE, DASH, axes_cells, shape_text, title
+from vmapx._render.common import (BATCH_STYLE, DASH, arg_axes_cells, axes_cells, shape_text,
+                                  title)
 from vmapx._render.shape import error_panel
 from vmapx._report.jaxpr import AlignRow, Equation, JaxprReport, Version
 from vmapx._text.trees import axes_text
@@ -195,7 +196,9 @@ def _head(report: JaxprReport, label: str) -> Text:
                         f"({axes_text(lv.out_axes)}) · size ", style="bold")
             head.append(str(lv.batch_size), style=BATCH_STYLE)
     elif report.batch_size is not None:
-        head.append(f" · in_axes ({axes_cells(report.in_axes)}) · batch size ", style="bold")
+        axes = (arg_axes_cells([i.name for i in report.inputs], report.in_axes)
+                if len(report.inputs) == len(report.in_axes) else axes_cells(report.in_axes))
+        head.append(f" · in_axes ({axes}) · batch size ", style="bold")
         head.append(str(report.batch_size), style=BATCH_STYLE)
     return head
 
