@@ -489,7 +489,7 @@ def test_a_static_before_the_arrays_on_the_command_line(runner, tmp_path):
         "def take(n, x):\n    return x[:n].sum(0)\n\n"
         "def apply(fn, x):\n    return x * 2 if fn == 'double' else x\n")
     for fn, static, real in (("take", "n=2", lambda x: x[:2].sum(0)),
-                             ("apply", "fn=double", lambda x: x * 2)):
+                             ("apply", "fn='double'", lambda x: x * 2)):
         r = runner.invoke(app, ["shape", f"{tmp_path}/statics.py:{fn}", "--x", "4,6,3",
                                 "--static", static, "--json"])
         assert r.exit_code == 0, r.output

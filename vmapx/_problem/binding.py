@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import inspect
 import string
-import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
 from vmapx._problem.placing import per_arg
 from vmapx._problem.surface import Surface
+from vmapx._text.declared import home
 from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import DEFAULT_DTYPE, ShapeSpec, format_shape
 from vmapx._text.usercode import guard_user
@@ -116,7 +116,13 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
     positional = _letter_aliases(positional, names)
     unknown = [n for n in positional if n not in names]
     if unknown:
-        raise UsageError(f"{fn_name} has no parameter {unknown[0]!r}", _known_hint(ps, names, fn_name, surface))
+        typo = surface.option_typo(unknown[0])
+        if typo:  # the option's name first: `--inaxes` is far likelier `--in-axes` mistyped
+            raise UsageError(f"{surface.option(unknown[0])} is not an option: did you mean "
+                             f"{typo}? ({fn_name} has no parameter {unknown[0]!r} either)",
+                             f"write {typo}; " + _known_hint(ps, names, fn_name, surface))
+        raise UsageError(f"{fn_name} has no parameter {unknown[0]!r}",
+                         _known_hint(ps, names, fn_name, surface))
     _check_statics(ps, static, fn_name, surface)
     both = [n for n in given if n in static] + [n for n in positional if n in static]
     if both:
@@ -136,7 +142,7 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
         raise UsageError(f"{fn_name}: no shape for keyword-only {missing_kw[0]!r}",
                          f"give it a shape ({surface.arg(missing_kw[0], 'f32[3]')}) or "
                          f"{surface.static(missing_kw[0])}")
-    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    module = home(fn)[0]
     if module is not None and module.__name__.split(".")[0] in ("jax", "jaxlib", "numpy"):
         module = None  # objects to suggest live in the user's modules only
     args = _borrow(order, positional, in_axes0, batch, fn_name, surface, module)

@@ -216,8 +216,11 @@ def parse_static(text: str) -> tuple[str, object]:
             raise ValueError(value)
         return name, ast.literal_eval(value)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        if value.isidentifier():
-            return name, value  # a bare word: a string, as the shell strips quotes
+        if value.isidentifier():  # a bare word: a string whose quotes the shell stripped?
+            raise SpecError(f"--static {name}: {shown(value)} is not a Python literal (a string "
+                            "needs quotes, and the shell removes one pair)",
+                            f"quote it twice: --static {name}=\"'{value}'\" (or True, False, "
+                            "None, a number, a tuple)") from None
         raise SpecError(f"--static {name}: {shown(value)} is not a Python literal"
                         + (f" vmapx reads (at most {_MAX_LITERAL} characters)"
                            if len(value) > _MAX_LITERAL else ""),

@@ -17,10 +17,10 @@ from types import ModuleType
 from typing import Any, Callable
 
 from vmapx.errors import TargetError
-from vmapx._text.usercode import guard_user, is_user_frame, user_location
+from vmapx._text.usercode import VMAPX_DIR, guard_user, is_user_frame, user_location
 
 __all__ = ["Target", "resolve", "resolve_object", "walk", "module_label", "guard_user",
-           "is_user_frame", "user_location"]
+           "is_user_frame", "user_location", "VMAPX_DIR"]
 
 # Short prefixes people type, expanded to the module they name.
 _ALIASES = {"jnp": "jax.numpy", "lax": "jax.lax", "jsp": "jax.scipy", "jrandom": "jax.random"}
