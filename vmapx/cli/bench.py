@@ -28,6 +28,17 @@ def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
                         **kw)
 
 
+# How long to measure, bounded: a benchmark asked to run for days (or for ever) is a typo.
+Runs = Annotated[int, _opt("--runs", min=1, max=MAX_RUNS, metavar="N",
+                           help="At least this many samples.")]
+MinTime = Annotated[float, _opt("--min-time", min=0.0, max=MAX_MIN_TIME, metavar="SECONDS",
+                                help="At least this long sampling each variant.")]
+Warmup = Annotated[int, _opt("--warmup", min=0, max=MAX_RUNS, metavar="N",
+                             help="Untimed calls first.")]
+Seed = Annotated[int, _opt("--seed", min=0, max=2**63 - 1, metavar="N",
+                           help="Seed of the random inputs.")]
+
+
 def bench(
     ctx: typer.Context,
     function: Annotated[Optional[str], typer.Argument(
@@ -53,14 +64,10 @@ def bench(
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
                                            autocompletion=complete_backend,
                                            help="Where to run [default: JAX's default]")] = None,
-    runs: Annotated[int, _opt("--runs", min=1, max=MAX_RUNS, metavar="N",
-                              help="At least this many samples.")] = 7,
-    min_time: Annotated[float, _opt("--min-time", min=0.0, max=MAX_MIN_TIME, metavar="SECONDS",
-                                    help="At least this long sampling each variant.")] = 0.2,
-    warmup: Annotated[int, _opt("--warmup", min=0, max=MAX_RUNS, metavar="N",
-                                help="Untimed calls first.")] = 1,
-    seed: Annotated[int, _opt("--seed", min=0, max=2**63 - 1, metavar="N",
-                              help="Seed of the random inputs.")] = 0,
+    runs: Runs = 7,
+    min_time: MinTime = 0.2,
+    warmup: Warmup = 1,
+    seed: Seed = 0,
     plot: Annotated[FileOpt, _opt("--plot", metavar="FILE.svg", show=False,
                                   help="Write the chart as an SVG image.")] = None,
     export_json: Annotated[FileOpt, _opt("--export-json", metavar="FILE", show=False,
