@@ -39,7 +39,7 @@ class VmapFailure(VmapxError):
              "example_shape", "data_dependent", "other")
     DETAILS = {"pytree_prefix": "in_axes_length", "in_axes_dict": "in_axes_length",
                "kwargs_mapped": "other", "rank_too_large": "axis_out_of_range",
-               "tree_unbatched": "inconsistent_sizes"}
+               "tree_unbatched": "inconsistent_sizes", "output_type": "other"}
 
     def __init__(self, kind: str, message: str, hint: str | None = None,
                  jax_message: str | None = None, short: str | None = None):

@@ -125,6 +125,14 @@ def _classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple
                            f"{at}", "this is your function's own error, raised on the "
                            f"per-example inputs ({given}); {_more(surface, 'the traceback')}",
                            jax_message=jax_message, short=f"raised {type(exc).__name__}")
+    if _bad_output(exc, text):
+        return VmapFailure(
+            "output_type",
+            f"{fn_name} returns a value that is not an array: {first_line(text)}",
+            "the inputs are fine: vmap needs every output to be an array, a number or a pytree "
+            "of them; return jnp.asarray(…) of it, or leave the non-array (a string, an object) "
+            "out of what the function returns", jax_message=jax_message,
+            short="an output is not an array")
     if stage == "example" and isinstance(exc, (TypeError, ValueError, IndexError)):
         return VmapFailure(
             "example_shape",
@@ -142,6 +150,13 @@ def _classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple
                        f"{first_line(text)}{at}",
                        _more(surface, "JAX's full message and traceback"),
                        jax_message=jax_message, short=f"{type(exc).__name__}: {first_line(text, 40)}")
+
+
+def _bad_output(exc: BaseException, text: str) -> bool:
+    """JAX's TypeError for a traced function's output that is no JAX type (a string, an
+    object): "… returned a value of type <class 'str'> …, which is not a valid JAX type"."""
+    return isinstance(exc, TypeError) and "returned a value of type" in text \
+        and "not a valid JAX type" in text
 
 
 def _flat_for_tree(exc: BaseException, text: str, where: str | None,

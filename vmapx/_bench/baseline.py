@@ -12,6 +12,14 @@ from vmapx._report.bench import ALPHA, Change, VariantResult
 from vmapx.errors import UsageError
 
 KEYS = {"function", "batch_size", "variant", "median_s"}
+# An export holds a few hundred results (a few hundred kB); a bigger file is not one, and
+# reading it whole (`--compare /dev/zero`) would take all the memory there is.
+MAX_BYTES = 16 * 2**20
+_NUMBER = (int, float)
+_TYPES = {"function": (str,), "batch_size": (int,), "variant": (str,),
+          "median_s": (*_NUMBER, type(None)), "batch_shape": (list, type(None)),
+          "iqr_s": (*_NUMBER, type(None)), "q1_s": (*_NUMBER, type(None)),
+          "q3_s": (*_NUMBER, type(None)), "times_s": (list, type(None))}
 
 
 def load_baseline(source: Mapping[str, Any] | str | Path, surface: Surface
@@ -26,20 +34,51 @@ def load_baseline(source: Mapping[str, Any] | str | Path, surface: Surface
     else:
         path = Path(source)
         label, where = str(path), f"{option} {path}"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UsageError(f"{where}: no such file", hint) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{where}: cannot read it: {exc}", hint) from None
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{where}: not JSON ({exc.msg}, line {exc.lineno})", hint) from None
+        data = _read(path, where, hint)
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or not all(isinstance(r, dict) and KEYS <= r.keys()
                                                 for r in results):
         raise UsageError(f"{where}: not a vmapx bench export (needs \"results\" with "
                          f"{', '.join(sorted(KEYS))})", hint)
+    for i, r in enumerate(results):  # checked now, before anything is measured
+        bad = next((k for k, types in _TYPES.items() if k in r and
+                    (not isinstance(r[k], types) or isinstance(r[k], bool))), None)
+        if bad is None and r.get("batch_shape") is not None and not all(
+                isinstance(d, int) and not isinstance(d, bool) for d in r["batch_shape"]):
+            bad = "batch_shape"
+        if bad is None and r.get("times_s") is not None and not all(
+                isinstance(t, _NUMBER) and not isinstance(t, bool) for t in r["times_s"]):
+            bad = "times_s"
+        if bad is not None:
+            want = {"function": "a string", "variant": "a string", "batch_size": "an integer",
+                    "median_s": "a number or null", "batch_shape": "a list of integers",
+                    "iqr_s": "a number or null", "q1_s": "a number or null",
+                    "q3_s": "a number or null", "times_s": "a list of numbers"}[bad]
+            raise UsageError(f"{where}: results[{i}].{bad} is {json.dumps(r[bad])[:40]}, not "
+                             f"{want}: not a vmapx bench export", hint)
     return data, label
+
+
+def _read(path: Path, where: str, hint: str) -> Any:
+    """The JSON in `path`, read only if it is a regular file of at most MAX_BYTES."""
+    try:
+        if not path.is_file():
+            why = "no such file" if not path.exists() else (
+                "a directory" if path.is_dir() else "not a regular file")
+            raise UsageError(f"{where}: {why}", hint)
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise UsageError(f"{where}: larger than {MAX_BYTES // 2**20} MiB, so not a vmapx "
+                             "bench export", hint)
+        return json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{where}: cannot read it: {exc}", hint) from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where}: not JSON ({exc.msg}, line {exc.lineno})", hint) from None
+    except (ValueError, RecursionError):  # a number of 5,000 digits, nesting 10,000 deep
+        raise UsageError(f"{where}: not a JSON file vmapx can read (a huge number, or "
+                         "nesting thousands deep)", hint) from None
 
 
 def _change(function: str, batch_size: int, variant: str, old: Mapping[str, Any] | None,

@@ -21,6 +21,7 @@ from vmapx._problem.surface import Surface
 from vmapx._text.declared import home
 from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import DEFAULT_DTYPE, ShapeSpec, format_shape
+from vmapx._text.usercode import guard_user
 from vmapx.errors import UsageError
 
 
@@ -69,6 +70,8 @@ class _Params:
     var_positional: bool        # takes *args (or no signature could be read)
     positional_only: set[str]
     any_keyword: bool = True    # takes **kwargs (or no signature could be read)
+    var_keyword: bool = False   # its signature says **kwargs
+    star_args: bool = False     # its signature says *args
 
 
 def _params(fn: Callable[..., Any]) -> _Params:
@@ -82,7 +85,9 @@ def _params(fn: Callable[..., Any]) -> _Params:
                    {p.name for p in kw}, [p.name for p in kw if p.default is p.empty],
                    any(p.kind == p.VAR_POSITIONAL for p in params) or not pos,
                    {p.name for p in pos if p.kind == p.POSITIONAL_ONLY},
-                   any(p.kind == p.VAR_KEYWORD for p in params))
+                   any(p.kind == p.VAR_KEYWORD for p in params),
+                   any(p.kind == p.VAR_KEYWORD for p in params),
+                   any(p.kind == p.VAR_POSITIONAL for p in params))
 
 
 def _arity(fn: Callable[..., Any]) -> int | None:
@@ -100,7 +105,8 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
     """
     ps = _params(fn)
     n_axes = len(in_axes0) if isinstance(in_axes0, (tuple, list)) else 0
-    keyword = {n: v for n, v in given.items() if n in ps.keyword_only}
+    keyword = {n: v for n, v in given.items()
+               if n in ps.keyword_only or _to_kwargs(ps, n, given)}
     positional = {n: v for n, v in given.items() if n not in keyword}
     nin = _arity(fn)
     if nin is not None and len(positional) > nin:
@@ -143,6 +149,18 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
     kwargs = tuple(Arg(n, keyword[n], keyword=True) for n in sorted(keyword))
     slots, keywords = _slots(ps, names, order, static)
     return Bound(tuple(args), kwargs, dict(static), slots, keywords)
+
+
+def _to_kwargs(ps: _Params, name: str, given: Mapping[str, Any]) -> bool:
+    """An input for a `**kwargs` function that names none of its positional parameters (nor
+    a position: `--a`, `--b`, … in a run from `--a`) is passed by keyword, as jax.vmap does."""
+    if not ps.var_keyword or name in ps.positional:
+        return False
+    n = len(ps.positional)
+    if ps.star_args:
+        while letters(n + 1)[-1] in given:
+            n += 1
+    return name not in letters(n)
 
 
 def positional_names(fn: Callable[..., Any], count: int) -> list[str]:
@@ -269,7 +287,9 @@ def _example(fn_name: str, order: list[str], given: Mapping[str, Any], surface: 
 
 
 def with_statics(fn: Callable[..., Any], bound: Bound) -> Callable[..., Any]:
-    """`fn` as a function of the arrays alone: each static put back in its own place."""
+    """`fn` as a function of the arrays alone: each static put back in its own place; a
+    SystemExit (or other BaseException) it raises becomes its error (`guard_user`)."""
+    fn = guard_user(fn)
     if not bound.static:
         return fn
     static, slots = bound.static, bound.slots

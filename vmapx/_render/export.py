@@ -20,7 +20,7 @@ _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 
 
 def to_json_text(report: BenchReport) -> str:
-    return json.dumps(report.to_json(), indent=2) + "\n"
+    return json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n"
 
 
 def to_csv(report: BenchReport) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -95,11 +96,16 @@ class Report(Displayable):
 
 
 def jsonable(obj: Any) -> Any:
-    """Dicts, lists and tuples → dicts and lists, recursively; non-finite floats → None."""
+    """Dicts, lists and tuples → dicts and lists, recursively; numbers → Python's, with
+    non-finite floats → None (strict JSON has no NaN or Infinity)."""
     if isinstance(obj, dict):
         return {k: jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [jsonable(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
+    if isinstance(obj, (bool, str)) or obj is None:
+        return obj
+    if isinstance(obj, numbers.Integral):   # a NumPy integer too
+        return int(obj)
+    if isinstance(obj, numbers.Real):       # a NumPy float too, which json cannot write
+        return float(obj) if math.isfinite(obj) else None
     return obj

@@ -55,9 +55,25 @@ _register()
 def main() -> None:
     """Entry point of the `vmapx` console script."""
     import gc
+    import sys
 
+    from vmapx.cli.streams import EXIT_PIPE, ascii_fallback, reader_gone
+
+    if sys.stdout is None:  # started with stdout closed (`vmapx … >&-`)
+        sys.stderr.write("error: standard output is closed, so vmapx has nowhere to write\n"
+                         "hint: redirect it to a file (> out.txt) or to /dev/null\n")
+        raise SystemExit(2)
+    ascii_fallback()
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # a reader that has gone shows here when output was buffered
+    except BrokenPipeError:
+        try:
+            reader_gone()
+        except Exception:  # typer.Exit, outside Typer's own handling
+            raise SystemExit(EXIT_PIPE) from None
     finally:
         # The process ends here and every object goes with it. Freezing them first spares the
         # interpreter's last garbage collection a walk over everything jax allocated (~150 ms

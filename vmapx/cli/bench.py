@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import difflib
+import math
 from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
+from vmapx._bench.settings import MAX_MIN_TIME, MAX_RUNS
 from vmapx._report.bench import VARIANTS
+from vmapx._text.specs import shown
 from vmapx.cli.common import (check_writable, guarded, named_args, print_json,
                                show_traceback, write)
 from vmapx.cli.completion import complete_backend, complete_function, complete_variants
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, MeshAxis, MeshOpt,
                                OutAxesLevels, Ranks, ShardOpt, Static, mesh_options,
                                vmap_options)
+from vmapx.cli.streams import console
 from vmapx.errors import SpecError, UsageError
 
 FileOpt = Optional[str]  # a str, not a Path: Path('') would read as '.'
@@ -22,6 +26,17 @@ FileOpt = Optional[str]  # a str, not a Path: Path('') would read as '.'
 def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
     return typer.Option(*names, help=help, metavar=metavar, show_default=kw.pop("show", True),
                         **kw)
+
+
+# How long to measure, bounded: a benchmark asked to run for days (or for ever) is a typo.
+Runs = Annotated[int, _opt("--runs", min=1, max=MAX_RUNS, metavar="N",
+                           help="At least this many samples.")]
+MinTime = Annotated[float, _opt("--min-time", min=0.0, max=MAX_MIN_TIME, metavar="SECONDS",
+                                help="At least this long sampling each variant.")]
+Warmup = Annotated[int, _opt("--warmup", min=0, max=MAX_RUNS, metavar="N",
+                             help="Untimed calls first.")]
+Seed = Annotated[int, _opt("--seed", min=0, max=2**63 - 1, metavar="N",
+                           help="Seed of the random inputs.")]
 
 
 def bench(
@@ -49,11 +64,10 @@ def bench(
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
                                            autocompletion=complete_backend,
                                            help="Where to run [default: JAX's default]")] = None,
-    runs: Annotated[int, _opt("--runs", min=1, metavar="N", help="At least this many samples.")] = 7,
-    min_time: Annotated[float, _opt("--min-time", min=0.0, metavar="SECONDS",
-                                    help="At least this long sampling each variant.")] = 0.2,
-    warmup: Annotated[int, _opt("--warmup", min=0, metavar="N", help="Untimed calls first.")] = 1,
-    seed: Annotated[int, _opt("--seed", metavar="N", help="Seed of the random inputs.")] = 0,
+    runs: Runs = 7,
+    min_time: MinTime = 0.2,
+    warmup: Warmup = 1,
+    seed: Seed = 0,
     plot: Annotated[FileOpt, _opt("--plot", metavar="FILE.svg", show=False,
                                   help="Write the chart as an SVG image.")] = None,
     export_json: Annotated[FileOpt, _opt("--export-json", metavar="FILE", show=False,
@@ -121,7 +135,7 @@ def bench(
             return 130
         return 1 if report.regressions or not report.ok else 0
 
-    guarded(debug, body)
+    guarded(debug, body, json)
 
 
 _FILES = ("plot", "export_json", "export_csv", "export_markdown")
@@ -157,9 +171,12 @@ def parse_batches(text: str) -> list[int]:
     out = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            raise SpecError(f"--batch {text!r}: {part!r} is not a positive whole number",
-                            "write batch sizes like --batch 8,64,512")
+        if part.isascii() and part.isdigit() and len(part.lstrip("0")) > 20:
+            raise SpecError(f"--batch {shown(part, 20)} is absurdly large",
+                            "give --batch whole numbers from 1 to 2**40, e.g. --batch 8,64")
+        if not (part.isascii() and part.isdigit()) or int(part) < 1:
+            raise SpecError(f"--batch {shown(text)}: {shown(part, 20)} is not a positive whole "
+                            "number", "write batch sizes like --batch 8,64,512")
         if int(part) not in out:
             out.append(int(part))
     return out
@@ -207,6 +224,10 @@ def _settings(variants: str | None, runs: int, min_time: float, warmup: int, see
     from vmapx._bench.settings import BenchSettings
 
     compare, fail_above = against
+    for option, value in (("--min-time", min_time), ("--fail-above", fail_above)):
+        if value is not None and not math.isfinite(value):
+            raise UsageError(f"{option} {value} is not a number of seconds or percent",
+                             f"give a finite number, e.g. {option} 20")
     if fail_above is not None and compare is None:
         raise UsageError("--fail-above needs --compare BASELINE.json",
                          "e.g. --compare base.json --fail-above 20")
@@ -258,11 +279,9 @@ def _show(report: Any, json: bool, debug: bool) -> None:
     if json:
         print_json(report.to_json())
         return
-    from rich.console import Console
-
     from vmapx._render.bench import render_bench
 
-    Console().print(render_bench(report, show_jax_message=debug))
+    console().print(render_bench(report, show_jax_message=debug))
 
 
 def export_files(report: Any, params: Mapping[str, Any]) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from vmapx.cli.common import check_writable, guarded, print_json, show_traceback, write
 from vmapx.cli.completion import complete_stage
+from vmapx.cli.streams import console
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
                                Static, mesh_options, vmap_options)
@@ -20,13 +21,13 @@ def export_view(renderable: Any, svg: str | None, html: str | None, title: str) 
 
     from rich.console import Console
 
-    console = Console(record=True, file=io.StringIO(), width=Console().width,
-                      force_jupyter=False)  # recorded only (also under %vmapx)
-    console.print(renderable)
+    recorder = Console(record=True, file=io.StringIO(), width=Console().width,
+                       force_jupyter=False)  # recorded only (also under %vmapx)
+    recorder.print(renderable)
     if svg is not None:
-        write(svg, console.export_svg(title=title, clear=False), "--svg")
+        write(svg, recorder.export_svg(title=title, clear=False), "--svg")
     if html is not None:
-        write(html, console.export_html(clear=False), "--html")
+        write(html, recorder.export_html(clear=False), "--html")
 
 
 def jaxpr(
@@ -120,14 +121,12 @@ def jaxpr(
 
         view = render_jaxpr(report, show_jax_message=debug)
         if not json:
-            from rich.console import Console
-
-            Console().print(view)
+            console().print(view)
         if svg or html:
             export_view(view, svg, html, f"vmapx jaxpr {function}")
         return code
 
-    guarded(debug, body)
+    guarded(debug, body, json)
 
 
 def jaxpr_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = None) -> Any:

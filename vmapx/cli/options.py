@@ -78,12 +78,26 @@ def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
         "levels_in": [parse_level_axes(t, "in_axes") for t in in_axes or []],
         "levels_out": [parse_level_axes(t, "out_axes") for t in out_axes or []],
         "ranks": parse_ranks(ranks) if ranks is not None else None,
-        "static": dict(parse_static(s) for s in static or []),
+        "static": _statics(static or []),
         "name": function,
     }
     found = lookup(function) if lookup is not None else None
     return (found if found is not None else resolve(function).fn), given, options
 
+
+
+def _statics(texts: list[str]) -> dict[str, Any]:
+    """`--static NAME=VALUE`s → {NAME: value}; one name given twice is refused, not overwritten."""
+    from vmapx.errors import UsageError
+
+    out: dict[str, Any] = {}
+    for text in texts:
+        name, value = parse_static(text)
+        if name in out:
+            raise UsageError(f"--static {name} is given twice ({name}={out[name]!r} and "
+                             f"{name}={value!r})", f"give --static {name}=VALUE once")
+        out[name] = value
+    return out
 
 
 def mesh_options(params: Any) -> dict[str, Any]:

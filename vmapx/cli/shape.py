@@ -7,6 +7,7 @@ from typing import Annotated, Any, Mapping
 import typer
 
 from vmapx.cli.common import guarded, print_json, show_traceback
+from vmapx.cli.streams import console
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
                                Static, mesh_options, vmap_options)
@@ -65,16 +66,14 @@ def shape(
         if json:
             print_json(report.to_json())
         else:
-            from rich.console import Console
-
             from vmapx._render.shape import render_shape
 
-            Console().print(render_shape(report, show_jax_message=debug))
+            console().print(render_shape(report, show_jax_message=debug))
         if debug:
             show_traceback(report)
         return 0 if report.ok else 1
 
-    guarded(debug, body)
+    guarded(debug, body, json)
 
 
 def shape_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = None) -> Any:
