@@ -39,7 +39,7 @@ class VmapFailure(VmapxError):
              "example_shape", "data_dependent", "other")
     DETAILS = {"pytree_prefix": "in_axes_length", "in_axes_dict": "in_axes_length",
                "kwargs_mapped": "other", "rank_too_large": "axis_out_of_range",
-               "tree_unbatched": "inconsistent_sizes"}
+               "tree_unbatched": "inconsistent_sizes", "output_type": "other"}
 
     def __init__(self, kind: str, message: str, hint: str | None = None,
                  jax_message: str | None = None, short: str | None = None):
@@ -49,3 +49,4 @@ class VmapFailure(VmapxError):
         self.detail = kind
         self.jax_message = jax_message
         self.short = short or message
+        self.traceback: str | None = None  # where the exception JAX or the user raised came from

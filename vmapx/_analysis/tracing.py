@@ -161,3 +161,33 @@ def unfiltered_tracebacks() -> Iterator[None]:
         yield
     finally:
         jax.config.update("jax_traceback_filtering", before)
+
+
+def array_outputs(fn: Callable[..., Any], name: str, once: bool = False
+                  ) -> Callable[..., Any]:
+    """`fn`, raising JAX's own TypeError for an output that is no JAX type (a string, an
+    object) where a loop would otherwise fail later, stacking it, with an unrelated message.
+    With `once`, only the first call's outputs are looked at (a timed loop pays nothing)."""
+    import functools
+
+    import jax
+    import numpy as np
+
+    seen: list[bool] = []
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        if seen:
+            return out
+        for path, leaf in jax.tree_util.tree_flatten_with_path(out)[0]:
+            if not (isinstance(leaf, (jax.Array, np.ndarray, np.generic, int, float, complex))
+                    or hasattr(leaf, "aval")):
+                at = f" at output{jax.tree_util.keystr(path)}" if path else ""
+                raise TypeError(f"function {name} returned a value of type {type(leaf)}{at}, "
+                                "which is not a valid JAX type")
+        if once:
+            seen.append(True)
+        return out
+
+    return checked

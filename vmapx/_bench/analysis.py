@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from vmapx._analysis.abstract import level_infos
+from vmapx._analysis.explain import user_traceback
 from vmapx._analysis.explore import diagnose
 from vmapx._analysis.tracing import x64_for
 from vmapx._bench import device as devices
@@ -181,11 +182,12 @@ def _run_case(case: Case, names: list[str], settings: BenchSettings, tick: float
     base = functools.partial(VariantResult, case.function, math.prod(case.batch_shape),
                              inputs=case.describe(), batch_shape=case.batch_shape)
     try:
-        reference, ref_error = values.block(built["loop"].run()), None
+        reference, ref_error, ref_tb = values.block(built["loop"].run()), None, None
     except VmapxError:
         raise
     except Exception as exc:  # the user's function raised while the loop ran it
         reference, ref_error = None, values.short_error(exc)
+        ref_tb = user_traceback(exc)
     for name in names:
         progress.begin(f"{case.function} · batch {_batch(case)} · {name}")
         if name in case.skipped:
@@ -193,10 +195,38 @@ def _run_case(case: Case, names: list[str], settings: BenchSettings, tick: float
                                 detail=case.skipped[name]))
         elif ref_error is not None:
             results.append(base(name, None, None, None, None, 0, None, None, status="error",
-                                detail=f"the loop (the reference) failed: {ref_error}"))
+                                detail=f"the loop (the reference) failed: {ref_error}",
+                                traceback=ref_tb))
         else:
-            results.append(_run_variant(name, built[name], reference, settings, tick, base))
+            results.append(_run_variant(name, built[name], reference, settings, tick, base,
+                                        _head(built["loop"], problem)))
         progress.advance()
+
+
+def _head(loop: Any, problem: Problem) -> Callable[[Any], Any]:
+    """What of a variant's output the loop's (the reference) covers: all of it, or the first
+    examples of the outermost vmap when the loop was cut short."""
+    from vmapx._bench.variants import head_of
+
+    if loop.head is None:
+        return lambda out: out
+    top = problem.levels[0]
+    return lambda out: head_of(out, loop.head, top.out_axes, problem.surface)
+
+
+def _scaled(stats: Any, variant: Any) -> tuple[Any, list[str]]:
+    """A cut loop's times scaled to the whole batch, and the warning that says so."""
+    if variant.head is None:
+        return stats, list(stats.warnings)
+    k = variant.size / variant.head
+    scaled = dataclasses.replace(stats, median=stats.median * k, iqr=stats.iqr * k,
+                                 min=stats.min * k, max=stats.max * k, mean=stats.mean * k,
+                                 q1=stats.q1 * k, q3=stats.q3 * k,
+                                 times=[t * k for t in stats.times])
+    return scaled, [*stats.warnings,
+                    f"timed over the first {variant.head:,} of {variant.size:,} examples and "
+                    f"scaled ×{k:.3g} (a Python loop's time grows with the batch; the whole "
+                    "batch would take minutes)"]
 
 
 def _batch(case: Case) -> str:
@@ -204,13 +234,14 @@ def _batch(case: Case) -> str:
 
 
 def _run_variant(name: str, variant: Any, reference: Any, settings: BenchSettings,
-                 tick: float, base: Callable[..., VariantResult]) -> VariantResult:
+                 tick: float, base: Callable[..., VariantResult],
+                 head: Callable[[Any], Any] = lambda out: out) -> VariantResult:
     from vmapx._bench import values
 
     def failed_(status: str, detail: str, compile_s: float | None = None,
-                matches: bool | None = None) -> VariantResult:
+                matches: bool | None = None, tb: str | None = None) -> VariantResult:
         return base(name, compile_s, None, None, None, 0, None, matches, status=status,
-                    detail=detail)
+                    detail=detail, traceback=tb)
 
     clock, compile_s = settings.clock, None
     try:
@@ -222,16 +253,17 @@ def _run_variant(name: str, variant: Any, reference: Any, settings: BenchSetting
     except (KeyboardInterrupt, VmapxError):
         raise
     except Exception as exc:  # the user's function raised under this variant
-        return failed_("error", values.short_error(exc), compile_s)
+        return failed_("error", values.short_error(exc), compile_s, tb=user_traceback(exc))
     if name != "loop":
-        problem = values.mismatch(out, reference)
+        problem = values.mismatch(out if variant.head else head(out), reference)
         if problem:
             return failed_("mismatch", problem + "; not timed", compile_s, False)
-    stats = measure(values.blocking(variant.run, out), settings, clock, tick,
-                    values.compile_count)
+    stats, warnings = _scaled(measure(values.blocking(variant.run, out), settings, clock,
+                                      tick, values.compile_count), variant)
     return base(name, compile_s, stats.median, stats.iqr, stats.min, stats.samples, None, True,
                 max_s=stats.max, mean_s=stats.mean, reps_per_sample=stats.reps,
-                warnings=list(stats.warnings))
+                warnings=warnings, q1_s=stats.q1, q3_s=stats.q3,
+                times_s=list(stats.times))
 
 
 def _with_speedups(results: list[VariantResult]) -> list[VariantResult]:

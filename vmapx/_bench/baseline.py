@@ -7,10 +7,19 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from vmapx._problem.surface import Surface
-from vmapx._report.bench import Change, VariantResult
+from vmapx._bench.stats import mann_whitney_u
+from vmapx._report.bench import ALPHA, Change, VariantResult
 from vmapx.errors import UsageError
 
 KEYS = {"function", "batch_size", "variant", "median_s"}
+# An export holds a few hundred results (a few hundred kB); a bigger file is not one, and
+# reading it whole (`--compare /dev/zero`) would take all the memory there is.
+MAX_BYTES = 16 * 2**20
+_NUMBER = (int, float)
+_TYPES = {"function": (str,), "batch_size": (int,), "variant": (str,),
+          "median_s": (*_NUMBER, type(None)), "batch_shape": (list, type(None)),
+          "iqr_s": (*_NUMBER, type(None)), "q1_s": (*_NUMBER, type(None)),
+          "q3_s": (*_NUMBER, type(None)), "times_s": (list, type(None))}
 
 
 def load_baseline(source: Mapping[str, Any] | str | Path, surface: Surface
@@ -25,26 +34,82 @@ def load_baseline(source: Mapping[str, Any] | str | Path, surface: Surface
     else:
         path = Path(source)
         label, where = str(path), f"{option} {path}"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UsageError(f"{where}: no such file", hint) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{where}: cannot read it: {exc}", hint) from None
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{where}: not JSON ({exc.msg}, line {exc.lineno})", hint) from None
+        data = _read(path, where, hint)
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or not all(isinstance(r, dict) and KEYS <= r.keys()
                                                 for r in results):
         raise UsageError(f"{where}: not a vmapx bench export (needs \"results\" with "
                          f"{', '.join(sorted(KEYS))})", hint)
+    for i, r in enumerate(results):  # checked now, before anything is measured
+        bad = next((k for k, types in _TYPES.items() if k in r and
+                    (not isinstance(r[k], types) or isinstance(r[k], bool))), None)
+        if bad is None and r.get("batch_shape") is not None and not all(
+                isinstance(d, int) and not isinstance(d, bool) for d in r["batch_shape"]):
+            bad = "batch_shape"
+        if bad is None and r.get("times_s") is not None and not all(
+                isinstance(t, _NUMBER) and not isinstance(t, bool) for t in r["times_s"]):
+            bad = "times_s"
+        if bad is not None:
+            want = {"function": "a string", "variant": "a string", "batch_size": "an integer",
+                    "median_s": "a number or null", "batch_shape": "a list of integers",
+                    "iqr_s": "a number or null", "q1_s": "a number or null",
+                    "q3_s": "a number or null", "times_s": "a list of numbers"}[bad]
+            raise UsageError(f"{where}: results[{i}].{bad} is {json.dumps(r[bad])[:40]}, not "
+                             f"{want}: not a vmapx bench export", hint)
     return data, label
 
 
-def _change(function: str, batch_size: int, variant: str, baseline_s: float | None,
-            current_s: float | None) -> Change:
-    pct = ((current_s - baseline_s) / baseline_s * 100 if baseline_s and current_s else None)
-    return Change(function, batch_size, variant, baseline_s, current_s, pct)
+def _read(path: Path, where: str, hint: str) -> Any:
+    """The JSON in `path`, read only if it is a regular file of at most MAX_BYTES."""
+    try:
+        if not path.is_file():
+            why = "no such file" if not path.exists() else (
+                "a directory" if path.is_dir() else "not a regular file")
+            raise UsageError(f"{where}: {why}", hint)
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise UsageError(f"{where}: larger than {MAX_BYTES // 2**20} MiB, so not a vmapx "
+                             "bench export", hint)
+        return json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{where}: cannot read it: {exc}", hint) from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where}: not JSON ({exc.msg}, line {exc.lineno})", hint) from None
+    except (ValueError, RecursionError):  # a number of 5,000 digits, nesting 10,000 deep
+        raise UsageError(f"{where}: not a JSON file vmapx can read (a huge number, or "
+                         "nesting thousands deep)", hint) from None
+
+
+def _change(function: str, batch_size: int, variant: str, old: Mapping[str, Any] | None,
+            new: VariantResult | None) -> Change:
+    baseline_s = old.get("median_s") if old else None
+    current_s = new.median_s if new else None
+    if not (baseline_s and current_s):
+        return Change(function, batch_size, variant, baseline_s, current_s)
+    pct = (current_s - baseline_s) / baseline_s * 100
+    apart = _apart(_quartiles(baseline_s, old.get("iqr_s"), old.get("q1_s"), old.get("q3_s")),
+                   _quartiles(current_s, new.iqr_s, new.q1_s, new.q3_s))
+    before, after = list(old.get("times_s") or []), list(new.times_s)
+    if before and after:  # the samples differ, and by more than either run's spread
+        _, p = mann_whitney_u(after, before)
+        return Change(function, batch_size, variant, baseline_s, current_s, pct, p,
+                      p < ALPHA and apart, "mann-whitney-u")
+    return Change(function, batch_size, variant, baseline_s, current_s, pct, None, apart,
+                  "iqr")
+
+
+def _quartiles(median: float, iqr: float | None, q1: float | None, q3: float | None
+               ) -> tuple[float, float]:
+    """q1..q3; from an older export without them, median ± IQR/2."""
+    if q1 is not None and q3 is not None:
+        return q1, q3
+    half = (iqr or 0.0) / 2
+    return median - half, median + half
+
+
+def _apart(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[1] < b[0] or b[1] < a[0]
 
 
 def compare(results: list[VariantResult], baseline: Mapping[str, Any], complete: bool
@@ -53,12 +118,12 @@ def compare(results: list[VariantResult], baseline: Mapping[str, Any], complete:
     when the run is `complete` (not interrupted), those the baseline has and this run lacks."""
     # matched on the batch's shape too: a 4×5 nest is not a 5×4 one (older exports have none)
     old = {(r["function"], r["batch_size"], tuple(r.get("batch_shape") or ()), r["variant"]):
-           r.get("median_s") for r in baseline["results"]}
+           r for r in baseline["results"]}
     out = []
     for r in results:
         key = (r.function, r.batch_size, tuple(r.batch_shape or ()), r.variant)
-        median = old.pop(key) if key in old else old.pop((*key[:2], (), key[3]), None)
-        out.append(_change(r.function, r.batch_size, r.variant, median, r.median_s))
+        before = old.pop(key) if key in old else old.pop((*key[:2], (), key[3]), None)
+        out.append(_change(r.function, r.batch_size, r.variant, before, r))
     if complete:
-        out += [_change(f, b, v, median, None) for (f, b, _, v), median in old.items()]
+        out += [_change(f, b, v, before, None) for (f, b, _, v), before in old.items()]
     return out

@@ -11,6 +11,12 @@ from vmapx._report.bench import VARIANTS
 from vmapx.errors import UsageError
 
 
+# Bounds on how long a benchmark may be asked to run: beyond them it would run for days (or, at
+# min_time=inf, forever), which is a typo, not a request.
+MAX_RUNS = 10_000
+MAX_MIN_TIME = 3600.0
+
+
 class NullProgress:
     """The progress hooks a run calls (the CLI passes a Rich progress bar instead)."""
 
@@ -64,9 +70,13 @@ class BenchSettings:
         if not self.variants:
             raise UsageError("no variants to time", "give at least one, e.g. ('loop', "
                              "'jit-vmap')")
-        if self.runs < 1 or self.min_time < 0 or self.warmup < 0 or self.sample_time <= 0:
-            raise UsageError("runs must be at least 1, min_time and warmup at least 0, "
-                             "sample_time above 0", "e.g. BenchSettings(runs=7, min_time=0.2)")
+        if not (1 <= self.runs <= MAX_RUNS and 0 <= self.warmup <= MAX_RUNS
+                and 0 <= self.min_time <= MAX_MIN_TIME and 0 < self.sample_time <= 1
+                and 0 <= self.seed < 2**63):
+            raise UsageError(f"runs must be from 1 to {MAX_RUNS:,}, warmup from 0 to "
+                             f"{MAX_RUNS:,}, min_time from 0 to {MAX_MIN_TIME:g} s, sample_time "
+                             "above 0 (at most 1 s), seed from 0 to 2**63-1",
+                             "e.g. BenchSettings(runs=7, min_time=0.2)")
         if self.fail_above is not None and self.compare is None:
             raise UsageError("fail_above needs a baseline to compare against",
                              "give compare= too (an earlier export's path)")

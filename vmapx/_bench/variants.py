@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 import jax
 import jax.numpy as jnp
 
-from vmapx._analysis.tracing import nest, out_leaf_axes
+from vmapx._analysis.tracing import array_outputs, nest, out_leaf_axes
 from vmapx._bench.values import block
 from vmapx._problem.binding import with_statics
 from vmapx._problem.placing import Level
@@ -31,12 +31,49 @@ from vmapx._problem.problem import Problem
 from vmapx._problem.surface import Surface
 
 
+# The most examples a Python loop variant runs per call. Past it (a --batch of a million) one
+# loop would take minutes and its stacked outputs gigabytes: the loop runs over the first
+# examples of the outermost vmap only, its time is scaled up, and the report says so.
+LOOP_MAX = 1024
+
+
 @dataclass(frozen=True)
 class Variant:
-    """`run()` calls the variant once; `lower()` lowers and compiles its jitted part (or None)."""
+    """`run()` calls the variant once; `lower()` lowers and compiles its jitted part (or None).
+    `head` is set for a loop cut to the first `head` examples of the outermost vmap (of
+    `size`): its outputs are those examples', and its times are scaled by size / head."""
 
     run: Callable[[], Any]
     lower: Callable[[], Any] | None = None
+    head: int | None = None
+    size: int | None = None
+
+
+def loop_head(levels: Sequence[Level], surface: Surface) -> int | None:
+    """How many examples of the outermost vmap the loop variants run (None: all of them)."""
+    inner = 1
+    for lv in levels[1:]:
+        inner *= lv.size
+    if inner * levels[0].size <= LOOP_MAX:
+        return None
+    if inner > LOOP_MAX:
+        from vmapx.errors import UsageError
+
+        raise UsageError(f"the inner vmaps alone map {inner:,} examples, and the Python loop "
+                         f"variants would run each of them: vmapx runs at most {LOOP_MAX:,}",
+                         "give smaller batch dims to the inner levels, or time without the "
+                         "loops (" + ("--variants vmap,jit-vmap,lax-map" if surface.cli else
+                                      "variants=('vmap', 'jit-vmap', 'lax-map')") + ")")
+    return LOOP_MAX // inner
+
+
+def head_of(out: Any, n: int, out_axes: Any, surface: Surface) -> Any:
+    """The first `n` examples of the outermost vmap in a batched output: each leaf sliced at
+    its outermost out_axes (the last stack a nest makes, so that axis is where it says)."""
+    flat, tree = jax.tree.flatten(out)
+    axes = out_leaf_axes(out_axes, out, surface)
+    return jax.tree.unflatten(tree, [x if ax is None else jax.lax.slice_in_dim(
+        x, 0, n, axis=ax % x.ndim) for x, ax in zip(flat, axes)])
 
 
 def _take(x: Any, axis: int | None, i: int) -> Any:
@@ -54,13 +91,15 @@ def _stack(outs: list[Any], out_axes: Any, surface: Surface) -> Any:
 
 
 def looped(one: Callable[[list[Any]], Any], values: list[Any], levels: Sequence[Level],
-           surface: Surface, k: int = 0) -> Any:
-    """One Python loop per level from level `k` in; `one` takes one example's leaves."""
+           surface: Surface, k: int = 0, head: int | None = None) -> Any:
+    """One Python loop per level from level `k` in; `one` takes one example's leaves; the
+    outermost loop stops after `head` examples when it is given."""
     if k == len(levels):
         return one(values)
     lv = levels[k]
+    n = lv.size if head is None or k else min(head, lv.size)
     return _stack([looped(one, [_take(x, a, i) for x, a in zip(values, lv.axes)], levels,
-                          surface, k + 1) for i in range(lv.size)], lv.out_axes, surface)
+                          surface, k + 1) for i in range(n)], lv.out_axes, surface)
 
 
 def mapped(g: Callable[..., Any], values: list[Any], levels: Sequence[Level], surface: Surface,
@@ -99,7 +138,7 @@ def build(problem: Problem, leaves: list[Any], twin: Callable[..., Any] | None
     """Every variant of `problem`, built once, bound to `leaves`; the manual ones when a twin
     is given."""
     levels, surface = problem.levels, problem.surface
-    g = problem.flat(problem.call)           # f as a function of the leaves, statics in place
+    g = array_outputs(problem.flat(problem.call), problem.name, once=True)  # f of leaves
     jg = jax.jit(g)
     first = leaves
     for lv in levels:
@@ -109,10 +148,14 @@ def build(problem: Problem, leaves: list[Any], twin: Callable[..., Any] | None
     jvf = jax.jit(vf)
     pos, kw = problem.unflatten(leaves)
     jm = jax.jit(lambda *values: mapped(g, list(values), levels, surface))
+    head = loop_head(levels, surface)
+    cut = {"head": head, "size": levels[0].size} if head is not None else {}
     out = {
-        "loop": Variant(lambda: looped(lambda v: g(*v), leaves, levels, surface)),
-        "loop-jit": Variant(lambda: looped(lambda v: jg(*v), leaves, levels, surface),
-                            lambda: jg.lower(*first).compile()),
+        "loop": Variant(lambda: looped(lambda v: g(*v), leaves, levels, surface, head=head),
+                        **cut),
+        "loop-jit": Variant(lambda: looped(lambda v: jg(*v), leaves, levels, surface,
+                                           head=head),
+                            lambda: jg.lower(*first).compile(), **cut),
         "vmap": Variant(functools.partial(vf, *pos, **kw)),
         "jit-vmap": Variant(functools.partial(jvf, *pos, **kw),
                             lambda: jvf.lower(*pos, **kw).compile()),

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from vmapx._analysis.abstract import input_infos, level_infos
 from vmapx._analysis.explore import diagnose
-from vmapx._analysis.tracing import leaf_structs, nest, vmap_axes, x64_for
+from vmapx._analysis.tracing import array_outputs, leaf_structs, nest, vmap_axes, x64_for
 from vmapx._jaxpr.loop import level_structs, loop_fn, types_of
 from vmapx._jaxpr.settings import JaxprSettings
 from vmapx._jaxpr.trace import check_levels, check_outputs, trace, trace_twin, try_trace
@@ -113,7 +113,7 @@ def _trace_vmap(problem: Problem) -> Traced:
     import jax
 
     top, size = problem.levels[0], problem.levels[0].size
-    inner = problem.flat(nest(problem, 1))
+    inner = array_outputs(problem.flat(nest(problem, 1)), problem.name)
     axis_size = problem.request.axis_size
 
     def vmapped(n: int) -> Callable[..., Any]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from vmapx._report.jaxpr import Cost
+from vmapx._text.specs import check_shape, format_shape
+from vmapx.errors import SpecError, UsageError
 
 UNAVAILABLE = "unavailable on this backend"
 _KEYS = {"flops": "flops", "transcendentals": "transcendentals",
@@ -82,13 +84,43 @@ def _figures(stage: Any) -> dict[str, float] | None:
         return None
 
 
-def lower(traced: Any, *, cost: bool, compile: bool, stage: str) -> Lowered:
+def check_lowerable(closed: Any) -> None:
+    """Refuse (`UsageError`) a trace holding an array of more than 2**50 elements: the inputs
+    are bounded where they are parsed, but the function can build a bigger one (an outer
+    product), and XLA aborts the whole process on a shape whose byte size overflows."""
+    from vmapx._analysis import _compat as compat
+
+    variables = [*compat.open_jaxpr(closed).invars,
+                 *(v for eqn in compat.walk(closed) for v in eqn.outvars)]
+    for dtype, shape in compat.shapes(variables):
+        try:
+            check_shape(tuple(shape))
+        except SpecError as err:
+            raise UsageError(f"the traced function makes an array {format_shape(shape, dtype)}: "
+                             f"{err.message.partition(' has ')[2] or err.message}",
+                             "give smaller shapes or batch sizes, so every array the function "
+                             "makes stays under 2**50 elements") from None
+
+
+def _stablehlo(lowered: Any, source_info: bool) -> str:
+    if source_info:
+        try:
+            return lowered.as_text(debug_info=True)
+        except TypeError:  # a JAX whose as_text takes no debug_info: without locations
+            pass
+    return lowered.as_text()
+
+
+def lower(traced: Any, *, cost: bool, compile: bool, stage: str, source_info: bool = False
+          ) -> Lowered:
     """Lower a `jax.jit(f).trace(...)` result: XLA's estimates on the lowered module; with
-    `compile`, the compiled module's estimates and `memory_analysis()` instead."""
+    `compile`, the compiled module's estimates and `memory_analysis()` instead. StableHLO
+    carries its source locations with `source_info`."""
     if not cost and stage == "jaxpr":
         return Lowered(None)
+    check_lowerable(traced.jaxpr)
     lowered = traced.lower()
-    stablehlo = lowered.as_text() if stage == "stablehlo" else None
+    stablehlo = _stablehlo(lowered, source_info) if stage == "stablehlo" else None
     if not compile and stage != "hlo":
         figures = _figures(lowered) if cost else None
         return Lowered(Cost(**figures, source="lowered") if figures else None, stablehlo)

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import inspect
 import string
-import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
 from vmapx._problem.placing import per_arg
 from vmapx._problem.surface import Surface
+from vmapx._text.declared import home
 from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import DEFAULT_DTYPE, ShapeSpec, format_shape
+from vmapx._text.usercode import guard_user
 from vmapx.errors import UsageError
 
 
@@ -69,6 +70,8 @@ class _Params:
     var_positional: bool        # takes *args (or no signature could be read)
     positional_only: set[str]
     any_keyword: bool = True    # takes **kwargs (or no signature could be read)
+    var_keyword: bool = False   # its signature says **kwargs
+    star_args: bool = False     # its signature says *args
 
 
 def _params(fn: Callable[..., Any]) -> _Params:
@@ -82,7 +85,9 @@ def _params(fn: Callable[..., Any]) -> _Params:
                    {p.name for p in kw}, [p.name for p in kw if p.default is p.empty],
                    any(p.kind == p.VAR_POSITIONAL for p in params) or not pos,
                    {p.name for p in pos if p.kind == p.POSITIONAL_ONLY},
-                   any(p.kind == p.VAR_KEYWORD for p in params))
+                   any(p.kind == p.VAR_KEYWORD for p in params),
+                   any(p.kind == p.VAR_KEYWORD for p in params),
+                   any(p.kind == p.VAR_POSITIONAL for p in params))
 
 
 def _arity(fn: Callable[..., Any]) -> int | None:
@@ -100,7 +105,8 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
     """
     ps = _params(fn)
     n_axes = len(in_axes0) if isinstance(in_axes0, (tuple, list)) else 0
-    keyword = {n: v for n, v in given.items() if n in ps.keyword_only}
+    keyword = {n: v for n, v in given.items()
+               if n in ps.keyword_only or _to_kwargs(ps, n, given)}
     positional = {n: v for n, v in given.items() if n not in keyword}
     nin = _arity(fn)
     if nin is not None and len(positional) > nin:
@@ -110,7 +116,13 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
     positional = _letter_aliases(positional, names)
     unknown = [n for n in positional if n not in names]
     if unknown:
-        raise UsageError(f"{fn_name} has no parameter {unknown[0]!r}", _known_hint(ps, names, fn_name, surface))
+        typo = surface.option_typo(unknown[0])
+        if typo:  # the option's name first: `--inaxes` is far likelier `--in-axes` mistyped
+            raise UsageError(f"{surface.option(unknown[0])} is not an option: did you mean "
+                             f"{typo}? ({fn_name} has no parameter {unknown[0]!r} either)",
+                             f"write {typo}; " + _known_hint(ps, names, fn_name, surface))
+        raise UsageError(f"{fn_name} has no parameter {unknown[0]!r}",
+                         _known_hint(ps, names, fn_name, surface))
     _check_statics(ps, static, fn_name, surface)
     both = [n for n in given if n in static] + [n for n in positional if n in static]
     if both:
@@ -130,13 +142,25 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
         raise UsageError(f"{fn_name}: no shape for keyword-only {missing_kw[0]!r}",
                          f"give it a shape ({surface.arg(missing_kw[0], 'f32[3]')}) or "
                          f"{surface.static(missing_kw[0])}")
-    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    module = home(fn)[0]
     if module is not None and module.__name__.split(".")[0] in ("jax", "jaxlib", "numpy"):
         module = None  # objects to suggest live in the user's modules only
     args = _borrow(order, positional, in_axes0, batch, fn_name, surface, module)
     kwargs = tuple(Arg(n, keyword[n], keyword=True) for n in sorted(keyword))
     slots, keywords = _slots(ps, names, order, static)
     return Bound(tuple(args), kwargs, dict(static), slots, keywords)
+
+
+def _to_kwargs(ps: _Params, name: str, given: Mapping[str, Any]) -> bool:
+    """An input for a `**kwargs` function that names none of its positional parameters (nor
+    a position: `--a`, `--b`, … in a run from `--a`) is passed by keyword, as jax.vmap does."""
+    if not ps.var_keyword or name in ps.positional:
+        return False
+    n = len(ps.positional)
+    if ps.star_args:
+        while letters(n + 1)[-1] in given:
+            n += 1
+    return name not in letters(n)
 
 
 def positional_names(fn: Callable[..., Any], count: int) -> list[str]:
@@ -263,7 +287,9 @@ def _example(fn_name: str, order: list[str], given: Mapping[str, Any], surface: 
 
 
 def with_statics(fn: Callable[..., Any], bound: Bound) -> Callable[..., Any]:
-    """`fn` as a function of the arrays alone: each static put back in its own place."""
+    """`fn` as a function of the arrays alone: each static put back in its own place; a
+    SystemExit (or other BaseException) it raises becomes its error (`guard_user`)."""
+    fn = guard_user(fn)
     if not bound.static:
         return fn
     static, slots = bound.static, bound.slots

@@ -10,17 +10,17 @@ these inputs is kept as `failure` (a finding, reported by each analysis). No jax
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from vmapx._problem.binding import Bound, bind, with_statics
+from vmapx._problem.binding import Bound, bind, positional_names, with_statics
 from vmapx._problem.placing import Leaf, Level, insert_batch, leaf_axes, place_levels
 from vmapx._problem.ranks import by_name, plan_ranks
 from vmapx._problem.surface import Surface
-from vmapx._text.declared import Declared, declared
-from vmapx._text.specs import DEFAULT_DTYPE, X64_DTYPES, check_size, format_shape
-from vmapx._text.trees import Node, leaves, unflatten_like
+from vmapx._text.declared import Declared, declared, home
+from vmapx._text.specs import (DEFAULT_DTYPE, X64_DTYPES, check_shape, check_size,
+                               format_shape)
+from vmapx._text.trees import Node, is_tree, leaves, unflatten_like
 from vmapx.errors import TargetError, UsageError, VmapFailure
 
 
@@ -133,8 +133,7 @@ def _levels(req: Request) -> tuple[list[Any], list[Any]]:
 def with_declared(req: Request) -> tuple[Request, Declared | None, tuple[str, ...]]:
     """When no input is given, the per-example inputs the function's module declares
     (`VMAPX_EXAMPLES`), with its batch size, in_axes and statics; a note says so."""
-    module = sys.modules.get(getattr(req.fn, "__module__", None) or "")
-    attr = getattr(req.fn, "__name__", None)
+    module, attr = home(req.fn)
     decl = declared(module, attr, not req.given) if module is not None and attr else None
     if decl is None:
         return req, None, ()
@@ -210,8 +209,7 @@ def build(req: Request) -> Problem:
 def _twin(req: Request, decl: Declared | None) -> Callable[..., Any] | None:
     if decl is None or not decl.manual:
         return None
-    module = sys.modules.get(req.fn.__module__)
-    twin = getattr(module, decl.manual, None)
+    twin = getattr(decl.module, decl.manual, None)
     if not callable(twin):
         raise TargetError(f"{req.name}'s VMAPX_EXAMPLES names the hand-batched "
                           f"{decl.manual!r}, which its module does not define",
@@ -228,7 +226,9 @@ def _place(req: Request, bound: Bound, levels_in: list[Any], levels_out: list[An
     made = functools.partial(Problem, req, bound, declared=decl, twin=twin)
     rank_map = None
     if req.ranks is not None:
-        rank_map = by_name(req.ranks, [a.name for a in bound.args], req.name)
+        rank_map = by_name(req.ranks, [a.name for a in bound.args], req.name,
+                           positional_names(req.fn, len(bound.args) + len(bound.static)
+                                            + len(req.ranks if is_tree(req.ranks) else ())))
         if bound.kwargs:
             raise UsageError(f"{req.surface.option('ranks').rstrip('=')} covers positional "
                              "arguments only",
@@ -238,6 +238,8 @@ def _place(req: Request, bound: Bound, levels_in: list[Any], levels_out: list[An
         if req.batch is not None:
             leafs = insert_batch(leafs, leaf_axes(levels_in[0], bound.args, n_kw, req.surface),
                                  req.batch, req.surface)
+            for lf in leafs:  # the batch makes each mapped leaf bigger: still an array?
+                check_shape(lf.shape, lf.name)
         given = tuple(lf.shape for lf in leafs)
         if rank_map is not None:
             plan = plan_ranks(bound.args, leafs, rank_map)

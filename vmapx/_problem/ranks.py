@@ -28,15 +28,31 @@ class RankPlan:
     notes: list[str]
 
 
-def by_name(ranks: Any, order: list[str], fn_name: str) -> dict[str, Any]:
-    """Positional (tuple) or named (dict) ranks → {argument: rank} for the given arguments."""
+def by_name(ranks: Any, order: list[str], fn_name: str, params: list[str] | None = None
+            ) -> dict[str, Any]:
+    """Positional (tuple) or named (dict) ranks → {argument: rank} for the given arguments.
+
+    `params` are all the function's positional parameters: as jax_autovmap documents, a rank
+    of None means "not vmapped", so a None may go to a parameter given as a static or left to
+    its default, by name or by position (one entry per parameter: `--ranks 2,None,1`).
+    """
+    params = list(params or [])
+    not_given = [p for p in params if p not in order]   # statics and defaulted parameters
     if isinstance(ranks, dict):
         unknown = [n for n in ranks if n not in order]
-        if unknown:
-            raise UsageError(f"--ranks names {unknown[0]!r}, which is not an argument given to "
+        for n in unknown:
+            if n in not_given and ranks[n] is None:
+                continue
+            if n in not_given:
+                raise UsageError(f"--ranks gives {n} rank {ranks[n]}, but {n} is not an array "
+                                 f"given to {fn_name} (a static, or left to its default)",
+                                 f"give {n}=None (not vmapped), or drop it from --ranks")
+            raise UsageError(f"--ranks names {n!r}, which is not an argument given to "
                              f"{fn_name}", f"its arguments are {', '.join(order)}")
-        return dict(ranks)
+        return {n: r for n, r in ranks.items() if n in order}
     ranks = tuple(ranks) if isinstance(ranks, (tuple, list)) else (ranks,)
+    if len(ranks) > len(order) and not_given and len(ranks) <= len(params):
+        return by_name(dict(zip(params, ranks)), order, fn_name, params)
     if len(ranks) > len(order):
         raise UsageError(f"--ranks has {len(ranks)} entries but {fn_name} is given "
                          f"{len(order)} arguments ({', '.join(order)})",

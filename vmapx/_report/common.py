@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -37,6 +38,7 @@ class ErrorInfo:
     suggestions: list[Suggestion] = field(default_factory=list)
     jax_message: str | None = None
     detail: str | None = None        # a finer kind (pytree_prefix, rank_too_large, …) or kind
+    traceback: str | None = None     # the exception's traceback (--debug; not in the JSON)
 
 
 @dataclass(frozen=True)
@@ -84,16 +86,26 @@ class Report(Displayable):
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready dicts and lists (strict JSON: no NaN or infinity)."""
+        data = jsonable(self._data())
+        # a traceback is for --debug (on stderr) and Python callers, not the JSON contract
+        for record in [data.get("error"), *(data.get("results") or [])]:
+            if isinstance(record, dict):
+                record.pop("traceback", None)
         return {"schema_version": SCHEMA_VERSION, "command": self.command, "ok": self.ok,
-                **jsonable(self._data())}
+                **data}
 
 
 def jsonable(obj: Any) -> Any:
-    """Dicts, lists and tuples → dicts and lists, recursively; non-finite floats → None."""
+    """Dicts, lists and tuples → dicts and lists, recursively; numbers → Python's, with
+    non-finite floats → None (strict JSON has no NaN or Infinity)."""
     if isinstance(obj, dict):
         return {k: jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [jsonable(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
+    if isinstance(obj, (bool, str)) or obj is None:
+        return obj
+    if isinstance(obj, numbers.Integral):   # a NumPy integer too
+        return int(obj)
+    if isinstance(obj, numbers.Real):       # a NumPy float too, which json cannot write
+        return float(obj) if math.isfinite(obj) else None
     return obj

@@ -17,7 +17,8 @@ import inspect
 from types import ModuleType
 from typing import Any, Callable
 
-from vmapx._text.target import resolve_object, user_location
+from vmapx._text.target import resolve_object
+from vmapx._text.usercode import guard_user, user_location
 from vmapx._text.trees import Node
 from vmapx.errors import SpecError
 
@@ -53,7 +54,7 @@ def evaluate(fn: Callable[..., Any], label: str) -> Any:
     import jax
 
     try:
-        return jax.eval_shape(fn)
+        return jax.eval_shape(guard_user(fn))
     except Exception as exc:  # the user's own init function raised
         where = user_location(exc)
         first = (str(exc).strip().splitlines() or [""])[0][:160]

@@ -26,9 +26,19 @@ DEFAULT_DTYPE = "float32"
 # The largest dim or batch size accepted: beyond it nothing could be allocated, and XLA's
 # lowering rejects it (an absurd size is a typo, reported as one).
 MAX_DIM = 2**40
+# Beyond these no array can exist: numpy (and so JAX's host side) holds at most 64 dims, and
+# XLA aborts the whole process (it does not raise) on a shape whose byte size overflows int64;
+# the report's tables also grow with rank squared. Checked once, wherever a shape is made.
+MAX_RANK = 64
+MAX_ELEMENTS = 2**50
+# A digit string longer than this is no size anyone means (2**40 has 13 digits); Python's int()
+# refuses strings over 4300 digits with an error that names sys.set_int_max_str_digits.
+_MAX_DIGITS = 20
 
-_SHAPE_RE = re.compile(r"^\s*(?:(?P<dtype>[A-Za-z][A-Za-z0-9]*)\s*)?\[(?P<dims>[^\]]*)\]\s*$")
-_DIMS_RE = re.compile(r"^\s*\d+(\s*,\s*\d+)*\s*,?\s*$")
+# ASCII digits only: `\d` would take other scripts' digits (`٣`), and `isdigit` superscripts (`²`)
+_SHAPE_RE = re.compile(r"^\s*(?:(?P<dtype>[A-Za-z][A-Za-z0-9]*)\s*)?\[(?P<dims>[^\]]*)\]\s*$",
+                       re.ASCII)
+_DIMS_RE = re.compile(r"^\s*\d+(\s*,\s*\d+)*\s*,?\s*$", re.ASCII)
 
 SHAPE_SYNTAX = "2,3,5 | f32[2,3,5] | float32[2,3,5] | f32[] (scalar) | scalar"
 
@@ -42,14 +52,37 @@ class ShapeSpec:
 
     def __post_init__(self) -> None:
         # every path that builds a spec (text, JSON pytrees, the Python API) gets this check
-        bad = [d for d in self.shape if not 0 <= d <= MAX_DIM]
-        if bad:
-            raise SpecError(f"dim {bad[0]} in {list(self.shape)} is "
-                            f"{'negative' if bad[0] < 0 else 'absurdly large'}",
-                            "dims are whole numbers from 0 to 2**40")
+        check_shape(self.shape)
 
     def __str__(self) -> str:
         return format_shape(self.shape, self.dtype or DEFAULT_DTYPE)
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """`text` quoted for a message, cut short: an error never echoes a 100,000-character input."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def check_shape(shape: tuple[int, ...], what: str = "") -> None:
+    """Refuse a shape no array can have: a dim below 0 or above 2**40, more than 64 dims, or
+    more than 2**50 elements in all (`what` names the array in the message)."""
+    of = f" of {what}" if what else ""
+    if len(shape) > MAX_RANK:
+        raise SpecError(f"the shape{of} has {len(shape)} dims; an array has at most {MAX_RANK}",
+                        f"give each array at most {MAX_RANK} dims, e.g. 2,3,5")
+    bad = [d for d in shape if not 0 <= d <= MAX_DIM]
+    if bad:
+        text = f"{list(shape)}" if len(str(list(shape))) < 60 else f"a shape of {len(shape)} dims"
+        raise SpecError(f"dim {bad[0]} in {text}{of} is "
+                        f"{'negative' if bad[0] < 0 else 'absurdly large'}",
+                        "dims are whole numbers from 0 to 2**40")
+    size = 1
+    for d in shape:
+        size *= d
+    if size > MAX_ELEMENTS and 0 not in shape:
+        raise SpecError(f"the shape{of} {format_shape(shape)} has {size:.3g} elements, absurdly "
+                        "many (XLA cannot even describe an array that large)",
+                        "keep each array under 2**50 elements: smaller dims or batch sizes")
 
 
 def short_dtype(dtype: object) -> str:
@@ -89,30 +122,42 @@ def parse_shape(text: str) -> ShapeSpec:
         dtype = parse_dtype(m["dtype"]) if m["dtype"] else None
         return ShapeSpec(_parse_dims(m["dims"], raw), dtype)
     if raw.lower() in DTYPES:
-        raise SpecError(f"shape spec {raw!r} has a dtype but no dims",
+        raise SpecError(f"shape spec {shown(raw)} has a dtype but no dims",
                         f"write {raw}[2,3] for a 2x3 array or {raw}[] for a scalar")
-    if re.fullmatch(r"[\d\s,()x×-]+", raw):
+    if re.fullmatch(r"[\d\s,()x×-]+", raw, re.ASCII):
         return ShapeSpec(_parse_dims(raw.strip("()"), raw), None)
-    raise SpecError(f"cannot read shape spec {raw!r}", f"write a shape like {SHAPE_SYNTAX}")
+    raise SpecError(f"cannot read shape spec {shown(raw)}", f"write a shape like {SHAPE_SYNTAX}")
 
 
 def _parse_dims(dims: str, raw: str) -> tuple[int, ...]:
     if not dims.strip():
         return ()
-    if re.fullmatch(r"\s*\d+(\s*[x×]\s*\d+)+\s*", dims):
-        raise SpecError(f"cannot read shape spec {raw!r}",
+    if re.fullmatch(r"\s*\d+(\s*[x×]\s*\d+)+\s*", dims, re.ASCII):
+        raise SpecError(f"cannot read shape spec {shown(raw)}",
                         f"separate dims with commas: {re.sub('[x×]', ',', raw)}")
     if not _DIMS_RE.match(dims):
-        bad = [d for d in dims.split(",") if d.strip() and not d.strip().isdigit()]
-        why = f"dim {bad[0].strip()!r} is not a non-negative integer" if bad else "empty dim"
-        raise SpecError(f"cannot read shape spec {raw!r}: {why}",
+        bad = [d for d in dims.split(",") if d.strip() and not _is_digits(d.strip())]
+        why = (f"dim {shown(bad[0].strip(), 20)} is not a non-negative integer" if bad else
+               "empty dim")
+        raise SpecError(f"cannot read shape spec {shown(raw)}: {why}",
                         f"write a shape like {SHAPE_SYNTAX}")
-    out = tuple(int(d) for d in dims.split(",") if d.strip())
+    words = [d.strip() for d in dims.split(",") if d.strip()]
+    if len(words) > MAX_RANK:
+        raise SpecError(f"shape spec {shown(raw)} has {len(words)} dims; an array has at most "
+                        f"{MAX_RANK}", f"give each array at most {MAX_RANK} dims, e.g. 2,3,5")
+    if any(len(d.lstrip("0")) > _MAX_DIGITS for d in words):
+        raise SpecError(f"dim in {shown(raw)} is absurdly large", "keep each dim below 2**40")
+    out = tuple(int(d) for d in words)
     if any(d > MAX_DIM for d in out):
-        raise SpecError(f"dim in {raw!r} is absurdly large", "keep each dim below 2**40")
+        raise SpecError(f"dim in {shown(raw)} is absurdly large", "keep each dim below 2**40")
     return out
 
 
+def _is_digits(word: str) -> bool:
+    return word.isascii() and word.isdigit()
+
+
+_MAX_LITERAL = 10_000
 _NONE_WORDS = {"none", "null", "n", "-"}
 
 
@@ -130,9 +175,11 @@ def parse_axis(text: str, what: str = "axis") -> int | None:
     if word.lower() in _NONE_WORDS:
         return None
     try:
+        if not word.isascii() or len(word.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+            raise ValueError(word)
         return int(word)
     except ValueError:
-        raise SpecError(f"cannot read {what} entry {word!r}",
+        raise SpecError(f"cannot read {what} entry {shown(word)}",
                         "each entry is an integer axis (negatives count from the end) or None"
                         ) from None
 
@@ -148,7 +195,7 @@ def parse_axes(text: str, what: str = "in_axes") -> int | None | tuple[int | Non
     if bracketed and parts and not parts[-1].strip():
         parts = parts[:-1]  # a trailing comma, as in (0,)
     if any(not p.strip() for p in parts):
-        raise SpecError(f"cannot read {what} {raw!r}: an entry is empty",
+        raise SpecError(f"cannot read {what} {shown(raw)}: an entry is empty",
                         f"write one entry per argument, e.g. --{what.replace('_', '-')} 0,None")
     values = tuple(parse_axis(p, what) for p in parts)
     if len(values) == 1 and not bracketed and "," not in body:
@@ -161,13 +208,20 @@ def parse_static(text: str) -> tuple[str, object]:
     name, sep, value = text.partition("=")
     name = name.strip().lstrip("-")
     if not sep or not name.isidentifier():
-        raise SpecError(f"cannot read --static {text!r}",
+        raise SpecError(f"cannot read --static {shown(text)}",
                         "write NAME=VALUE with a Python literal, e.g. --static axis=0")
     value = value.strip()
     try:
+        if len(value) > _MAX_LITERAL:  # literal_eval of a huge or deep text: slow, or a crash
+            raise ValueError(value)
         return name, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        if value.isidentifier():
-            return name, value  # a bare word: a string, as the shell strips quotes
-        raise SpecError(f"--static {name}: {value!r} is not a Python literal",
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        if value.isidentifier():  # a bare word: a string whose quotes the shell stripped?
+            raise SpecError(f"--static {name}: {shown(value)} is not a Python literal (a string "
+                            "needs quotes, and the shell removes one pair)",
+                            f"quote it twice: --static {name}=\"'{value}'\" (or True, False, "
+                            "None, a number, a tuple)") from None
+        raise SpecError(f"--static {name}: {shown(value)} is not a Python literal"
+                        + (f" vmapx reads (at most {_MAX_LITERAL} characters)"
+                           if len(value) > _MAX_LITERAL else ""),
                         f"write e.g. --static {name}=0, {name}=(0,1) or {name}=\"'same'\"") from None

@@ -12,12 +12,15 @@ import importlib.util
 import os
 import sys
 import sysconfig
-import traceback
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
 from vmapx.errors import TargetError
+from vmapx._text.usercode import VMAPX_DIR, guard_user, is_user_frame, user_location
+
+__all__ = ["Target", "resolve", "resolve_object", "walk", "module_label", "guard_user",
+           "is_user_frame", "user_location", "VMAPX_DIR"]
 
 # Short prefixes people type, expanded to the module they name.
 _ALIASES = {"jnp": "jax.numpy", "lax": "jax.lax", "jsp": "jax.scipy", "jrandom": "jax.random"}
@@ -153,14 +156,19 @@ def _did_you_mean(obj: Any, name: str, spec: str, attr: str, walked: list[str]) 
 
 
 def _load_user_module(mod_part: str) -> ModuleType:
-    """Import `pkg.mod` from the current directory, or load `path/file.py` by path."""
+    """Import `pkg.mod` from the current directory, or load `path/file.py` by path with its
+    folder on `sys.path` (as `python path/file.py` would, so it can import its neighbours).
+
+    JAX is imported first and the folders go after the standard library on `sys.path`: a
+    user's `logging.py` or `html.py` beside their code must not replace the standard library's.
+    """
     if mod_part.endswith(".py") or os.sep in mod_part or "/" in mod_part:
         path = os.path.abspath(mod_part)
         if not os.path.isfile(path):
             hint = (f"{mod_part}.py:FUNCTION" if os.path.isfile(path + ".py") else
                     "check the path; it is relative to the current directory")
             raise TargetError(f"file {mod_part!r} does not exist", hint)
-        name = "vmapx_user_" + os.path.splitext(os.path.basename(path))[0]
+        name = _module_name(path)
         loaded = sys.modules.get(name)
         if loaded is not None and getattr(loaded, "__file__", None) == path and \
                 getattr(loaded, "_vmapx_mtime", None) == os.path.getmtime(path):
@@ -170,6 +178,7 @@ def _load_user_module(mod_part: str) -> ModuleType:
             raise TargetError(f"cannot load {mod_part!r} as a Python module",
                               "name a .py file: path/to/file.py:function")
         module = importlib.util.module_from_spec(spec)
+        _on_path(os.path.dirname(path))
         sys.modules[name] = module
         try:
             _run_import(lambda: spec.loader.exec_module(module), mod_part)
@@ -178,8 +187,8 @@ def _load_user_module(mod_part: str) -> ModuleType:
             raise
         module._vmapx_mtime = os.path.getmtime(path)  # type: ignore[attr-defined]
         return module
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    if "" not in sys.path:
+        _on_path(os.getcwd())
     try:
         return _run_import(lambda: importlib.import_module(mod_part), mod_part)
     except ModuleNotFoundError as exc:
@@ -188,6 +197,47 @@ def _load_user_module(mod_part: str) -> ModuleType:
                     f"{exc.name.split('.')[0]}.py, or name the file: path/to/file.py:function")
             raise TargetError(f"no module named {exc.name!r}", hint) from None
         raise
+
+
+def _module_name(path: str) -> str:
+    """`vmapx_user_STEM`, unless another file of that stem holds the name: two files called
+    `model.py` in different folders are two modules."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    name = "vmapx_user_" + (stem if stem.isidentifier() else "module")
+    held = sys.modules.get(name)
+    if held is None or getattr(held, "__file__", None) == path:
+        return name
+    import hashlib
+
+    return f"{name}_{hashlib.sha1(path.encode()).hexdigest()[:8]}"
+
+
+def module_label(module: ModuleType) -> str:
+    """A module as the user named it: a file's path (relative to here), or its dotted name."""
+    name = module.__name__
+    path = getattr(module, "__file__", None)
+    if name.startswith("vmapx_user_") and path:
+        rel = os.path.relpath(path)
+        return rel if not rel.startswith("..") else path
+    return name
+
+
+def _on_path(folder: str) -> None:
+    """`folder` on `sys.path` right after the standard library's entries (JAX imported first):
+    the user's modules come before installed packages, as they would for `python`, but a
+    `logging.py` of theirs does not replace the standard library's (Python's own -P idea)."""
+    import jax  # noqa: F401  # its imports must find the standard library, not the user's files
+
+    if folder in sys.path:
+        return
+    stdlib = os.path.abspath(sysconfig.get_paths()["stdlib"])
+    at = 0
+    for i, entry in enumerate(sys.path):
+        full = os.path.abspath(entry) if entry else ""
+        if "-packages" not in full and (full.startswith(stdlib) or (  # python311.zip too
+                full.endswith(".zip") and os.path.dirname(full) == os.path.dirname(stdlib))):
+            at = i + 1
+    sys.path.insert(at, folder)
 
 
 def _run_import(load: Callable[[], Any], what: str) -> Any:
@@ -204,30 +254,17 @@ def _run_import(load: Callable[[], Any], what: str) -> Any:
         raise TargetError(f"{what!r} has a syntax error: {exc.msg} "
                           f"({exc.filename}, line {exc.lineno})", "fix the file and run again"
                           ) from None
-    except Exception as exc:  # the module's own top-level code raised
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # the module's own top-level code raised (or exited)
         where = user_location(exc)
-        raise TargetError(f"importing {what!r} raised {type(exc).__name__}: {exc}",
+        said = f": {exc}" if str(exc) else ""
+        if not isinstance(exc, Exception):  # SystemExit, GeneratorExit, a test's Skipped …
+            raise TargetError(f"importing {what!r} raised {type(exc).__name__}{said}, which "
+                              "stops a program, so vmapx cannot use the module" +
+                              (f" (at {where})" if where else ""),
+                              "put the module's script code under `if __name__ == "
+                              "\"__main__\":` so importing it only defines functions") from None
+        raise TargetError(f"importing {what!r} raised {type(exc).__name__}{said}",
                           f"raised at {where}" if where else "fix the module's top-level code"
                           ) from None
-
-
-def user_location(exc: BaseException) -> str | None:
-    """`file.py:12 in fn: line` for the innermost frame of the user's own code, if any."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if is_user_frame(f.filename)]
-    if not frames:
-        return None
-    f = frames[-1]
-    return f"{f.filename}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
-
-
-_VMAPX_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_LIB_DIRS = (_VMAPX_DIR, os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep)
-
-
-def is_user_frame(filename: str) -> bool:
-    """True for a frame in the user's code: not jax, not vmapx, not the standard library."""
-    if filename.startswith("<frozen") or filename.startswith(_LIB_DIRS):
-        return False
-    norm = filename.replace("\\", "/")
-    return not any(f"/{pkg}/" in norm for pkg in ("jax", "jaxlib", "site-packages/typer",
-                                                  "site-packages/click", "site-packages/rich"))

@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from vmapx.errors import SpecError
-from vmapx._text.specs import ShapeSpec, parse_axes, parse_axis, parse_shape
+from vmapx._text.specs import ShapeSpec, parse_axes, parse_axis, parse_shape, shown
+
+# How deep a JSON pytree may nest: real parameter trees are a few levels deep, and the
+# standard json module (and every walk over the tree) recurses once per level.
+MAX_DEPTH = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,12 +50,42 @@ def parse_tree_spec(text: str) -> ShapeSpec | dict | list:
     """A shape spec, or a JSON object/array whose leaves are shape specs (strings or int lists)."""
     if not looks_like_json(text):
         return parse_shape(text)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SpecError(f"cannot read pytree spec {text.strip()!r}: {err.msg} at column "
-                        f"{err.colno}", 'write JSON, e.g. \'{"W": "f32[3,5]", "b": [3]}\'') from None
+    data = load_json(text, "pytree spec", 'write JSON, e.g. \'{"W": "f32[3,5]", "b": [3]}\'')
     return _to_specs(data, "")
+
+
+def load_json(text: str, what: str, hint: str) -> Any:
+    """`json.loads`, with every way it can fail (bad syntax, nesting past `MAX_DEPTH`, a number
+    too long for int()) a `SpecError` naming `what`."""
+    depth = _depth(text)
+    if depth > MAX_DEPTH:
+        raise SpecError(f"cannot read {what} {shown(text.strip())}: it nests {depth} levels "
+                        f"deep; vmapx reads pytrees up to {MAX_DEPTH} levels", hint)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SpecError(f"cannot read {what} {shown(text.strip())}: {err.msg} at column "
+                        f"{err.colno}", hint) from None
+    except (ValueError, RecursionError):  # a 5,000-digit number: int() refuses it
+        raise SpecError(f"cannot read {what} {shown(text.strip())}: a number in it has "
+                        "thousands of digits", hint) from None
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of brackets and braces outside JSON strings."""
+    deepest = depth = 0
+    quoted = escaped = False
+    for ch in text:
+        if quoted:
+            escaped, quoted = (False, quoted) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            quoted = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 def _to_specs(data: Any, path: str) -> ShapeSpec | dict | list:
@@ -172,11 +206,8 @@ def _axes_entry(text: str, what: str) -> Any:
     raw = text.strip()
     if raw[:1] not in "{[":
         return parse_axis(raw, what)
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise SpecError(f"cannot read {what} entry {raw!r}: {err.msg} at column {err.colno}",
-                        'write JSON with null for None, e.g. {"W": null, "b": 0}') from None
+    data = load_json(raw, f"{what} entry", 'write JSON with null for None, e.g. '
+                     '{"W": null, "b": 0}')
     return _check_axes(data, raw, what)
 
 
@@ -187,7 +218,7 @@ def _check_axes(data: Any, raw: str, what: str) -> Any:
         return [_check_axes(v, raw, what) for v in data]
     if isinstance(data, dict):
         return {k: _check_axes(v, raw, what) for k, v in data.items()}
-    raise SpecError(f"{what} entry {raw!r}: {json.dumps(data)} is not an axis",
+    raise SpecError(f"{what} entry {shown(raw)}: {shown(json.dumps(data), 20)} is not an axis",
                     "each leaf is an integer axis or null")
 
 

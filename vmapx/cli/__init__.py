@@ -11,7 +11,7 @@ app = typer.Typer(
     name="vmapx",
     epilog="Exit codes: 0 ok · 1 your vmap fails for these inputs (explained) · 2 bad input.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, …)
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -20,9 +20,10 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        import sys
 
-        typer.echo(f"vmapx {version('vmapx')}")
+        # the package itself, imported before this module (an import here would be a cycle)
+        typer.echo(f"vmapx {sys.modules['vmapx'].__version__}")
         raise typer.Exit()
 
 
@@ -54,9 +55,25 @@ _register()
 def main() -> None:
     """Entry point of the `vmapx` console script."""
     import gc
+    import sys
 
+    from vmapx.cli.streams import EXIT_PIPE, ascii_fallback, reader_gone
+
+    if sys.stdout is None:  # started with stdout closed (`vmapx … >&-`)
+        sys.stderr.write("error: standard output is closed, so vmapx has nowhere to write\n"
+                         "hint: redirect it to a file (> out.txt) or to /dev/null\n")
+        raise SystemExit(2)
+    ascii_fallback()
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # a reader that has gone shows here when output was buffered
+    except BrokenPipeError:
+        try:
+            reader_gone()
+        except Exception:  # typer.Exit, outside Typer's own handling
+            raise SystemExit(EXIT_PIPE) from None
     finally:
         # The process ends here and every object goes with it. Freezing them first spares the
         # interpreter's last garbage collection a walk over everything jax allocated (~150 ms

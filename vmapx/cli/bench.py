@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
+import math
 from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
+from vmapx._bench.settings import MAX_MIN_TIME, MAX_RUNS
 from vmapx._report.bench import VARIANTS
-from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
-from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, OutAxesLevels,
-                               Ranks, Static, vmap_options)
+from vmapx._text.specs import shown
+from vmapx.cli.common import (check_writable, guarded, named_args, print_json,
+                               show_traceback, write)
+from vmapx.cli.completion import complete_backend, complete_function, complete_variants
+from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, MeshAxis, MeshOpt,
+                               OutAxesLevels, Ranks, ShardOpt, Static, mesh_options,
+                               vmap_options)
+from vmapx.cli.streams import console
 from vmapx.errors import SpecError, UsageError
 
-FileOpt = Optional[Path]
+FileOpt = Optional[str]  # a str, not a Path: Path('') would read as '.'
 
 
 def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
@@ -22,10 +28,22 @@ def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
                         **kw)
 
 
+# How long to measure, bounded: a benchmark asked to run for days (or for ever) is a typo.
+Runs = Annotated[int, _opt("--runs", min=1, max=MAX_RUNS, metavar="N",
+                           help="At least this many samples.")]
+MinTime = Annotated[float, _opt("--min-time", min=0.0, max=MAX_MIN_TIME, metavar="SECONDS",
+                                help="At least this long sampling each variant.")]
+Warmup = Annotated[int, _opt("--warmup", min=0, max=MAX_RUNS, metavar="N",
+                             help="Untimed calls first.")]
+Seed = Annotated[int, _opt("--seed", min=0, max=2**63 - 1, metavar="N",
+                           help="Seed of the random inputs.")]
+
+
 def bench(
     ctx: typer.Context,
     function: Annotated[Optional[str], typer.Argument(
-        show_default=False, help="The function to time (jnp.NAME, pkg.module:fn, "
+        show_default=False, autocompletion=complete_function,
+        help="The function to time (jnp.NAME, pkg.module:fn, "
         "path/file.py:fn). Left out: the built-in suite from examples/.")] = None,
     batch: Annotated[Optional[str], _opt("--batch", metavar="N[,N…]", show=False, help=(
         "Batch sizes to sweep, e.g. 8,64,512; the shapes are then per-example (one vmap "
@@ -39,15 +57,17 @@ def bench(
         "A hand-batched version, e.g. examples/dot.py:batched_dot or just batched_dot from "
         "the same file: it takes the inputs as the outermost vmap does, each mapped input's "
         "batch axis moved to axis 0."))] = None,
-    variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False, help=(
-        "Which to time: " + ",".join(VARIANTS) + " [default: all]"))] = None,
+    variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False,
+                                            autocompletion=complete_variants, help=(
+        "Which to time, comma-separated (e.g. loop,vmap): " + ", ".join(VARIANTS)
+        + " [default: all]"))] = None,
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
+                                           autocompletion=complete_backend,
                                            help="Where to run [default: JAX's default]")] = None,
-    runs: Annotated[int, _opt("--runs", min=1, metavar="N", help="At least this many samples.")] = 7,
-    min_time: Annotated[float, _opt("--min-time", min=0.0, metavar="SECONDS",
-                                    help="At least this long sampling each variant.")] = 0.2,
-    warmup: Annotated[int, _opt("--warmup", min=0, metavar="N", help="Untimed calls first.")] = 1,
-    seed: Annotated[int, _opt("--seed", metavar="N", help="Seed of the random inputs.")] = 0,
+    runs: Runs = 7,
+    min_time: MinTime = 0.2,
+    warmup: Warmup = 1,
+    seed: Seed = 0,
     plot: Annotated[FileOpt, _opt("--plot", metavar="FILE.svg", show=False,
                                   help="Write the chart as an SVG image.")] = None,
     export_json: Annotated[FileOpt, _opt("--export-json", metavar="FILE", show=False,
@@ -61,18 +81,24 @@ def bench(
                                      help="Show the change against an earlier --export-json."
                                      )] = None,
     fail_above: Annotated[Optional[float], _opt("--fail-above", metavar="PCT", show=False,
-                                                help="With --compare: exit 1 when any variant "
-                                                "got slower by more than PCT percent.")] = None,
+                                                help="With --compare: exit 1 when a variant "
+                                                "got slower by more than PCT percent, beyond "
+                                                "the noise of both runs (their q1–q3 apart "
+                                                "and a Mann-Whitney U test on their samples, "
+                                                "p < 0.05).")] = None,
     async_dispatch: Annotated[bool, _opt(
         "--async-dispatch", help="Keep JAX's asynchronous CPU dispatch (noisier for tiny "
         "calls); by default CPU calls run synchronously, so each time is the computation's.")
     ] = False,
+    mesh: MeshOpt = None,
+    mesh_axis: MeshAxis = None,
+    shard: ShardOpt = None,
     json: Json = False,
     debug: Debug = False,
 ) -> None:
     """Time a Python loop, vmap, jit(vmap), lax.map and a hand-batched version, honestly.
 
-    Inputs are random, made once and put on the device; every variant is built once, outside the timer; compile time (lower + compile) is reported apart; each variant's values must match the loop's before it is timed; every call waits on all its outputs; calls are repeated so each sample is well above the timer's resolution. Reported: median ± IQR per call, min, samples, and the speedup against the loop.
+    Inputs are random, made once and put on the device; every variant is built once, outside the timer; compile time (lower + compile) is reported apart; each variant's values must match the loop's before it is timed; every call waits on all its outputs; calls are repeated so each sample is well above the timer's resolution. Reported per call: the median, the middle half of the samples (q1–q3), the samples taken, and the speedup against the loop.
 
     Without FUNCTION: the built-in suite (the seeds' functions from examples/). Give each argument's shape as --NAME SHAPE, as for vmapx shape (or an object in your code: --params @mymodel.py:init_params); with --batch 8,64,512 the shapes are per-example and every batch size is measured.
 
@@ -80,21 +106,22 @@ def bench(
 
     Examples:
 
-      vmapx bench
-
-      vmapx bench examples/dot.py:dot --batch 8,64,512 --plot dot.svg
-
-      vmapx bench jnp.dot --a 100 --b 100 --batch 5 --variants loop,vmap,jit-vmap
-
-      vmapx bench --export-json base.json ; vmapx bench --compare base.json --fail-above 20
-
-      vmapx bench examples/autovmap.py:foo --s f32[] --v 4,5,3 --m 4,5,3,3 --ranks 0,1,2
-
-      vmapx bench jnp.add --a 8,16,3 --b 8,16,3 --in-axes 0 --in-axes 1
-
-      vmapx bench tests/fixtures/nest_funcs.py:affine --params '{"W": "f32[3,5]", "b": [3]}' --x 5 --in-axes '{"W": null, "b": null},0' --batch 8,64
+    \b
+    vmapx bench
+    vmapx bench examples/dot.py:dot --batch 8,64,512 --plot dot.svg
+    vmapx bench jnp.dot --a 100 --b 100 --batch 5 --variants loop,vmap,jit-vmap
+    vmapx bench examples/dot.py:dot --export-json base.json
+    vmapx bench examples/dot.py:dot --compare base.json --fail-above 20
+    vmapx bench examples/autovmap.py:foo --s f32[] --v 4,5,3 --m 4,5,3,3 \\
+      --ranks 0,1,2
+    vmapx bench jnp.add --a 8,16,3 --b 8,16,3 --in-axes 0 --in-axes 1
+    vmapx bench examples/dot.py:dot --batch 64 --mesh data=8
+    vmapx bench tests/fixtures/nest_funcs.py:affine --x 5 --batch 8,64 \\
+      --params '{"W": "f32[3,5]", "b": [3]}' --in-axes '{"W": null, "b": null},0'
 
     With nested vmaps (--in-axes/--out-axes repeated, outermost first) or --ranks, vmap and jit-vmap are the nest of vmaps, loop and loop-jit one Python loop per level, lax-map one lax.map per level; --batch sweeps one vmap level only (the shapes give a nest's batch dims). Arguments may be pytrees (a JSON pytree of shapes). The hand-batched twin takes the inputs as the outermost vmap does, each mapped input's batch axis moved to axis 0; a module's declared twin is written for one vmap and is skipped for a nest.
+
+    With --mesh data=8 (or data=4,model=2): also jit-vmap on batch-sharded inputs and shard_map of vmap over each device's shard, against 1-device jit-vmap, with throughput per device and scaling efficiency. On CPU the devices are simulated: the timings are a simulation, not a speed-up.
 
     Ctrl-C stops and shows what was measured. Exit 1 when the vmap fails for these inputs (explained, as vmapx shape does), values differ from the loop's, a variant fails, or --fail-above is exceeded; 130 when interrupted. --json prints the report in every case.
     """
@@ -108,7 +135,7 @@ def bench(
             return 130
         return 1 if report.regressions or not report.ok else 0
 
-    guarded(debug, body)
+    guarded(debug, body, json)
 
 
 _FILES = ("plot", "export_json", "export_csv", "export_markdown")
@@ -132,10 +159,11 @@ def bench_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
         manual = lookup(manual) or manual
     from vmapx._bench.device import cpu_dispatch
 
-    with cpu_dispatch(p["async_dispatch"]):  # before any module can start JAX
+    on_mesh = mesh_options(p)  # before any module can start JAX, as the dispatch mode
+    with cpu_dispatch(p["async_dispatch"]):
         return _measure(extra, p["function"], p["arg"], (p["in_axes"], p["out_axes"],
-                        p["ranks"], p["static"]), batches, manual, settings,
-                        (lookup, rich_bar))
+                        p["ranks"], p["static"]), batches, manual,
+                        settings, (lookup, rich_bar, on_mesh))
 
 
 def parse_batches(text: str) -> list[int]:
@@ -143,9 +171,12 @@ def parse_batches(text: str) -> list[int]:
     out = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            raise SpecError(f"--batch {text!r}: {part!r} is not a positive whole number",
-                            "write batch sizes like --batch 8,64,512")
+        if part.isascii() and part.isdigit() and len(part.lstrip("0")) > 20:
+            raise SpecError(f"--batch {shown(part, 20)} is absurdly large",
+                            "give --batch whole numbers from 1 to 2**40, e.g. --batch 8,64")
+        if not (part.isascii() and part.isdigit()) or int(part) < 1:
+            raise SpecError(f"--batch {shown(text)}: {shown(part, 20)} is not a positive whole "
+                            "number", "write batch sizes like --batch 8,64,512")
         if int(part) not in out:
             out.append(int(part))
     return out
@@ -193,6 +224,10 @@ def _settings(variants: str | None, runs: int, min_time: float, warmup: int, see
     from vmapx._bench.settings import BenchSettings
 
     compare, fail_above = against
+    for option, value in (("--min-time", min_time), ("--fail-above", fail_above)):
+        if value is not None and not math.isfinite(value):
+            raise UsageError(f"{option} {value} is not a number of seconds or percent",
+                             f"give a finite number, e.g. {option} 20")
     if fail_above is not None and compare is None:
         raise UsageError("--fail-above needs --compare BASELINE.json",
                          "e.g. --compare base.json --fail-above 20")
@@ -204,7 +239,7 @@ def _settings(variants: str | None, runs: int, min_time: float, warmup: int, see
 
 def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
              axes: tuple[Any, ...], batches: list[int] | None, manual: Any,
-             settings: Any, how: tuple[Lookup, bool]) -> Any:
+             settings: Any, how: tuple[Lookup, bool, dict[str, Any]]) -> Any:
     """One library call (the built-in suite without FUNCTION), under a progress bar."""
     from dataclasses import replace
 
@@ -216,37 +251,37 @@ def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
     from vmapx._problem.surface import Surface
 
     in_axes, out_axes, ranks, static = axes
-    lookup, rich_bar = how
+    lookup, rich_bar, on_mesh = how
     if function is None:  # the suite: options about a function are refused by the library
-        fn, given = None, named_args(extra, pairs or [])
+        fn, given = None, named_args(extra, pairs or [], "bench")
         options = {"levels_in": list(in_axes or []) or None, "levels_out": list(out_axes or
                    []) or None, "ranks": ranks, "static": list(static or []) or None}
     else:
         fn, given, options = vmap_options(function, extra, pairs, in_axes, out_axes, ranks,
-                                          static, lookup)
+                                          static, lookup, "bench")
     if not rich_bar:  # the library's own progress (in a notebook, a line it updates)
         return bench(fn, inputs=given, batch=batches, manual=manual, settings=settings,
-                     _surface=Surface("bench"), **options)
+                     _surface=Surface("bench"), **on_mesh, **options)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     bar = _Bar(Progress(*columns, console=Console(stderr=True), transient=True))
     try:
         return bench(fn, inputs=given, batch=batches, manual=manual,
                      settings=replace(settings, progress=bar), _surface=Surface("bench"),
-                     **options)
+                     **on_mesh, **options)
     finally:
         bar.stop()
 
 
 def _show(report: Any, json: bool, debug: bool) -> None:
+    if debug:
+        show_traceback(report)
     if json:
         print_json(report.to_json())
         return
-    from rich.console import Console
-
     from vmapx._render.bench import render_bench
 
-    Console().print(render_bench(report, show_jax_message=debug))
+    console().print(render_bench(report, show_jax_message=debug))
 
 
 def export_files(report: Any, params: Mapping[str, Any]) -> None:

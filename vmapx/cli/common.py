@@ -13,10 +13,13 @@ from typing import Any, Callable, NoReturn
 import typer
 
 from vmapx.errors import SpecError, UsageError, VmapxError
+from vmapx._problem.surface import Surface
+from vmapx._report.common import jsonable
 from vmapx._text.inputs import to_spec
 from vmapx._text.objects import is_ref
 from vmapx._text.trees import parse_tree_spec
 from vmapx._text.specs import ShapeSpec
+from vmapx.cli.streams import console, reader_gone
 
 # Options that let a command take `--NAME SHAPE` for each of the function's own arguments.
 DYNAMIC = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -24,17 +27,24 @@ DYNAMIC = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 def fail(error: VmapxError) -> NoReturn:
     """Print a VmapxError as `error: …` / `hint: …` on stderr and exit with its code."""
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console(stderr=True)
+    console_ = console(stderr=True)
     msg = Text("error: ", style="bold red")
-    msg.append(error.message)
+    msg.append(_cut(error.message))
     if error.hint:
         msg.append("\nhint: ", style="bold green")
-        msg.append(error.hint)
-    console.print(msg)
+        msg.append(_cut(error.hint))
+    console_.print(msg)
     raise typer.Exit(error.exit_code)
+
+
+def _cut(text: str) -> str:
+    """A message with any run of 200+ characters without a space (a 100,000-character name or
+    number the user typed, echoed back) cut to its first 60."""
+    import re
+
+    return re.sub(r"\S{200,}", lambda m: m.group()[:60] + "…", text)
 
 
 @contextlib.contextmanager
@@ -54,11 +64,48 @@ def fewer_collections():
         gc.set_threshold(*old)
 
 
-def guarded(debug: bool, body: Callable[[], int]) -> None:
-    """Run a command body: VmapxErrors become messages and exit codes; no traceback unless
-    --debug. The body returns its exit code."""
+# Where `print_json` writes while the user's own prints are sent to stderr (innermost last).
+_JSON_OUT: list[Any] = []
+
+
+@contextlib.contextmanager
+def users_prints_to_stderr(json_out: bool):
+    """With --json, whatever the user's code prints while vmapx runs (at import, in the
+    function, through jax.debug.print and callbacks, which print to Python's sys.stdout) goes
+    to stderr: stdout holds the JSON and nothing else."""
+    if not json_out:
+        yield
+        return
+    _JSON_OUT.append(sys.stdout)
     try:
-        with fewer_collections():
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        _JSON_OUT.pop()
+
+
+@contextlib.contextmanager
+def quiet_callback_logs(debug: bool):
+    """Without --debug, JAX's own log of a failing `jax.debug.callback` (a traceback on
+    stderr) is held back: vmapx reports that failure itself, at the user's line."""
+    import logging
+
+    logger = logging.getLogger("jax._src.debugging")
+    before = logger.level
+    if not debug:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+def guarded(debug: bool, body: Callable[[], int], json_out: bool = False) -> None:
+    """Run a command body: VmapxErrors become messages and exit codes; no traceback unless
+    --debug. The body returns its exit code. With `json_out`, the user's prints go to stderr."""
+    try:
+        with fewer_collections(), users_prints_to_stderr(json_out), \
+                quiet_callback_logs(debug):
             code = body()
     except typer.Exit:
         raise
@@ -68,6 +115,8 @@ def guarded(debug: bool, body: Callable[[], int]) -> None:
         fail(error)
     except KeyboardInterrupt:
         raise typer.Exit(130)
+    except BrokenPipeError:  # the reader went away (`vmapx … | head -1`): stop quietly
+        reader_gone()
     except MemoryError as exc:  # absurd shapes or batch sizes: bad input, not a vmapx bug
         if debug:
             raise
@@ -76,13 +125,21 @@ def guarded(debug: bool, body: Callable[[], int]) -> None:
     except Exception as exc:  # a bug in vmapx or an error we did not foresee
         if debug:
             raise
-        fail(VmapxError(f"unexpected {type(exc).__name__}: {exc}",
+        fail(backend_error() or VmapxError(f"unexpected {type(exc).__name__}: {exc}",
                         "run again with --debug to see the traceback, and please report it"))
+    except BaseException as exc:  # SystemExit & co. from the user's code, outside its function
+        if debug:
+            raise
+        fail(VmapxError(f"your code raised {type(exc).__name__}"
+                        + (f": {exc}" if str(exc) else "") + " while vmapx was using it",
+                        "a module or object vmapx reads must not exit or stop the program; "
+                        "--debug shows where"))
     raise typer.Exit(code)
 
 
-def named_args(extra: list[str], pairs: list[str]) -> dict[str, ShapeSpec]:
-    """`--a 2,3 --b=f32[3]` (left over by the option parser) and `--arg NAME=SHAPE` → specs."""
+def named_args(extra: list[str], pairs: list[str], command: str = "") -> dict[str, ShapeSpec]:
+    """`--a 2,3 --b=f32[3]` (left over by the option parser) and `--arg NAME=SHAPE` → specs.
+    `command` names whose options a mistyped flag is compared with."""
     out: dict[str, ShapeSpec] = {}
     tokens = list(extra)
     i = 0
@@ -95,12 +152,16 @@ def named_args(extra: list[str], pairs: list[str]) -> dict[str, ShapeSpec]:
         name, eq, value = tok[2:].partition("=")
         if not eq:
             if i + 1 >= len(tokens) or tokens[i + 1].startswith("--"):
+                typo = Surface(command).option_typo(name) if command else None
+                if typo:
+                    raise UsageError(f"--{name} is not an option: did you mean {typo}?",
+                                     f"write {typo}; arguments are --NAME SHAPE")
                 raise SpecError(f"--{name} needs a shape",
                                 f"write e.g. --{name} f32[3,4] (or --{name} 3,4)")
             value = tokens[i + 1]
             i += 1
         i += 1
-        _add(out, name.replace("-", "_") if not name.isidentifier() else name, value)
+        _add(out, name.replace("-", "_") if not name.isidentifier() else name, value, command)
     for pair in pairs:
         name, eq, value = pair.partition("=")
         if not eq or not name.strip().isidentifier():
@@ -110,7 +171,7 @@ def named_args(extra: list[str], pairs: list[str]) -> dict[str, ShapeSpec]:
     return out
 
 
-def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
+def _add(out: dict[str, ShapeSpec], name: str, value: str, command: str = "") -> None:
     if not name.isidentifier():
         raise SpecError(f"--{name} is not an option or an argument name",
                         "run with --help to see the options; arguments are --NAME SHAPE")
@@ -119,12 +180,46 @@ def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
     try:
         out[name] = to_spec(value) if is_ref(value) else parse_tree_spec(value)
     except SpecError as err:
+        typo = Surface(command).option_typo(name) if command else None
+        if typo:   # `--mesh-axes data`: a mistyped option, not a bad shape
+            raise UsageError(f"--{name.replace('_', '-')} is not an option: did you mean "
+                             f"{typo}?", f"write {typo} {value}") from None
         raise SpecError(f"--{name}: {err.message}", err.hint) from None
 
 
+def show_traceback(report: Any) -> None:
+    """--debug: the traceback of the exception behind a failing vmap (the chain down to the
+    user's frame, JAX's message last) on stderr, unwrapped, as Python prints one."""
+    tbs = [getattr(getattr(report, "error", None), "traceback", None)]
+    tbs += [getattr(r, "traceback", None) for r in getattr(report, "results", None) or []]
+    for tb in dict.fromkeys(tb for tb in tbs if tb):  # a bench's failing variants: each once
+        sys.stderr.write(tb + "\n")
+
+
 def print_json(data: Any) -> None:
-    """The report as JSON on stdout, and nothing else there."""
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    """The report as strict JSON on stdout, and nothing else there: a NaN or infinite number
+    (a benchmark's ratio, say) is written as null, which every JSON reader accepts."""
+    out = _JSON_OUT[-1] if _JSON_OUT else sys.stdout
+    out.write(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")
+
+
+def backend_error() -> VmapxError | None:
+    """When JAX cannot start the backends JAX_PLATFORMS names (`bogus`, `cuda` without a GPU),
+    the same clear message as `--backend gpu` on a machine without one; None otherwise."""
+    platforms = os.environ.get("JAX_PLATFORMS") or os.environ.get("JAX_PLATFORM_NAME")
+    if not platforms or "jax" not in sys.modules:
+        return None
+    import jax
+
+    try:
+        jax.devices()
+    except Exception as exc:  # JAX raises RuntimeError, or (no plugin for it) AssertionError
+        said = (str(exc).strip().splitlines() or [""])[0][:200]
+        return UsageError(f"JAX_PLATFORMS={platforms}: JAX cannot start that backend on this "
+                          "machine" + (f" ({said})" if said else ""),
+                          "set JAX_PLATFORMS=cpu, or unset it to let JAX pick what this "
+                          "machine has")
+    return None
 
 
 _SUFFIX = {"--svg": ".svg", "--html": ".html", "--plot": ".svg", "--export-json": ".json",
@@ -133,9 +228,11 @@ _SUFFIX = {"--svg": ".svg", "--html": ".html", "--plot": ".svg", "--export-json"
 
 def check_writable(path: Path | str, option: str) -> None:
     """Refuse (exit 2), before any work starts, a file option that cannot be written."""
-    path = Path(path)
-    suffix = _SUFFIX.get(option, path.suffix)
+    suffix = _SUFFIX.get(option, Path(path).suffix)
     hint = f"give {option} a file in a folder you can write, e.g. {option} out{suffix}"
+    if not str(path).strip():
+        raise UsageError(f"{option} needs a file name (it was given an empty one)", hint)
+    path = Path(path)
     if path.is_dir():
         raise UsageError(f"{option} {path}: cannot write there (it is a directory)", hint)
     parent = path.parent if str(path.parent) else Path(".")
@@ -148,9 +245,13 @@ def check_writable(path: Path | str, option: str) -> None:
 
 
 def write(path: Path | str, text: str, option: str) -> None:
-    """Write an export; a failure is bad input (exit 2), said in the option's words."""
+    """Write a file an option asks for and say so on stderr (`wrote PATH`: stdout stays the
+    report's); a failure is bad input (exit 2), said in the option's words. Every file vmapx
+    writes goes through here."""
+    check_writable(path, option)
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{option} {path}: cannot write: {exc.strerror or exc}",
                          "give a file in a folder you can write to") from None
+    sys.stderr.write(f"wrote {path}\n")

@@ -7,12 +7,13 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from vmapx._text.specs import parse_static
+from vmapx.cli.completion import complete_function
 
 # A name → the callable it names in a caller's namespace (a notebook's), or None.
 Lookup = Optional[Callable[[str], Any]]
 
 Function = Annotated[str, typer.Argument(
-    show_default=False,
+    show_default=False, autocompletion=complete_function,
     help="jnp.NAME, lax.NAME, jax.nn.NAME, jax.scipy…, pkg.module:fn or path/file.py:fn")]
 InAxesLevels = Annotated[Optional[list[str]], typer.Option(
     "--in-axes", metavar="AXES", show_default=False,
@@ -39,6 +40,20 @@ Static = Annotated[Optional[list[str]], typer.Option(
 ArgPairs = Annotated[Optional[list[str]], typer.Option(
     "--arg", metavar="NAME=SHAPE", show_default=False,
     help="An argument's shape, for names that clash with an option (repeatable).")]
+MeshOpt = Annotated[Optional[str], typer.Option(
+    "--mesh", metavar="AXES", show_default=False,
+    help="A device mesh, e.g. data=8 or data=4,model=2: the batch is sharded over one of its "
+         "axes (--mesh-axis, default the first), unmapped inputs replicated. On CPU, vmapx "
+         "simulates the devices (XLA's host-platform device count); on GPU/TPU it uses the "
+         "real ones.")]
+MeshAxis = Annotated[Optional[str], typer.Option(
+    "--mesh-axis", metavar="NAME", show_default=False,
+    help="The mesh axis the batch is sharded over [default: the mesh's first].")]
+ShardOpt = Annotated[Optional[list[str]], typer.Option(
+    "--shard", metavar="LEAF=AXES", show_default=False,
+    help="With --mesh: lay an input leaf out as you say, one mesh axis or None per dim, e.g. "
+         "--shard w=model,None (repeatable); the others: mapped ones split along the batch, "
+         "unmapped ones replicated.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
 Debug = Annotated[bool, typer.Option(
     "--debug", help="Show JAX's own messages and Python tracebacks.")]
@@ -46,7 +61,7 @@ Debug = Annotated[bool, typer.Option(
 
 def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
                  in_axes: list[str] | None, out_axes: list[str] | None, ranks: str | None,
-                 static: list[str] | None, lookup: Lookup = None
+                 static: list[str] | None, lookup: Lookup = None, command: str = ""
                  ) -> tuple[Callable[..., Any], dict[str, Any], dict[str, Any]]:
     """The function, its inputs by name, and the vmap options, as the library takes them.
 
@@ -58,14 +73,40 @@ def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
     from vmapx._text.trees import parse_level_axes, parse_ranks
     from vmapx.cli.common import named_args
 
-    given = named_args(extra, pairs or [])
+    given = named_args(extra, pairs or [], command)
     options: dict[str, Any] = {
         "levels_in": [parse_level_axes(t, "in_axes") for t in in_axes or []],
         "levels_out": [parse_level_axes(t, "out_axes") for t in out_axes or []],
         "ranks": parse_ranks(ranks) if ranks is not None else None,
-        "static": dict(parse_static(s) for s in static or []),
+        "static": _statics(static or []),
         "name": function,
     }
     found = lookup(function) if lookup is not None else None
     return (found if found is not None else resolve(function).fn), given, options
 
+
+
+def _statics(texts: list[str]) -> dict[str, Any]:
+    """`--static NAME=VALUE`s → {NAME: value}; one name given twice is refused, not overwritten."""
+    from vmapx.errors import UsageError
+
+    out: dict[str, Any] = {}
+    for text in texts:
+        name, value = parse_static(text)
+        if name in out:
+            raise UsageError(f"--static {name} is given twice ({name}={out[name]!r} and "
+                             f"{name}={value!r})", f"give --static {name}=VALUE once")
+        out[name] = value
+    return out
+
+
+def mesh_options(params: Any) -> dict[str, Any]:
+    """--mesh/--mesh-axis as the library's keywords, with the CPU device count asked of JAX
+    now: before FUNCTION's module is imported (it may start JAX) or anything else runs JAX."""
+    mesh, axis, shard = params.get("mesh"), params.get("mesh_axis"), params.get("shard")
+    if mesh is None and axis is None and not shard:
+        return {}
+    from vmapx._analysis.mesh.analysis import prepare
+
+    prepare(mesh, axis, True, shard)
+    return {"mesh": mesh, "mesh_axis": axis, "shard": shard}

@@ -6,9 +6,11 @@ from typing import Annotated, Any, Mapping
 
 import typer
 
-from vmapx.cli.common import guarded, print_json
+from vmapx.cli.common import guarded, print_json, show_traceback
+from vmapx.cli.streams import console
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               Lookup, OutAxesLevels, Ranks, Static, vmap_options)
+                               Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
+                               Static, mesh_options, vmap_options)
 
 
 def shape(
@@ -23,6 +25,9 @@ def shape(
     arg: ArgPairs = None,
     explore: Annotated[bool, typer.Option(
         "--explore", help="Try every in_axes combination and show what each gives.")] = False,
+    mesh: MeshOpt = None,
+    mesh_axis: MeshAxis = None,
+    shard: ShardOpt = None,
     json: Json = False,
     debug: Debug = False,
 ) -> None:
@@ -38,20 +43,22 @@ def shape(
 
     A SHAPE may also name an object in your code with a leading @: --params @mymodel:params (arrays, jax.ShapeDtypeStructs, or a pytree of them: dicts, lists, tuples, NamedTuples, registered dataclasses) or --params @mymodel.py:init_params (a function taking no required arguments, run with jax.eval_shape: nothing is allocated).
 
-    Without --batch the shapes are the full, batched shapes; with --batch N they are per-example and N is inserted at each mapped argument's in_axis.
+    Without --batch the shapes are the full, batched shapes; with --batch N they are per-example and N is inserted at each mapped argument's in_axis. With --mesh, also the shape each device holds of every input and output, and the sharding XLA chose for each output (compiled on shapes: nothing allocated), flagged when it is replicated or sharded otherwise than the batch.
 
     Examples:
 
     \b
-      vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
-      vmapx shape jnp.dot --a 5,100 --b 100 --in-axes 0,None
-      vmapx shape examples/neuron.py:model --v 4,5
-      vmapx shape examples/dot.py:affine --batch 3
-      vmapx shape jnp.add --a 2,3,5 --b 2,3,5 --in-axes 0,1 --explore
-      vmapx shape jnp.sum --a 4,3 --static axis=0 --json
-      vmapx shape examples/autovmap.py:foo --s f32[] --v 5,3 --m 5,3,3 --ranks 0,1,2
-      vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
-      vmapx shape tests/fixtures/models.py:model --params @tests/fixtures/models.py:init_params --x 5 --batch 8 --in-axes None,0
+    vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
+    vmapx shape jnp.dot --a 5,100 --b 100 --in-axes 0,None
+    vmapx shape examples/neuron.py:model --v 4,5
+    vmapx shape examples/dot.py:affine --batch 3
+    vmapx shape jnp.add --a 2,3,5 --b 2,3,5 --in-axes 0,1 --explore  # exit 1
+    vmapx shape jnp.sum --a 4,3 --static axis=0 --json
+    vmapx shape examples/autovmap.py:foo --s f32[] --v 5,3 --m 5,3,3 --ranks 0,1,2
+    vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
+    vmapx shape examples/mlp.py:model --x 5 --batch 8 --in-axes None,0 \\
+      --params @examples/mlp.py:init_params
+    vmapx shape examples/dot.py:dot --batch 64 --mesh data=8
     """
 
     def body() -> int:
@@ -59,14 +66,14 @@ def shape(
         if json:
             print_json(report.to_json())
         else:
-            from rich.console import Console
-
             from vmapx._render.shape import render_shape
 
-            Console().print(render_shape(report, show_jax_message=debug))
+            console().print(render_shape(report, show_jax_message=debug))
+        if debug:
+            show_traceback(report)
         return 0 if report.ok else 1
 
-    guarded(debug, body)
+    guarded(debug, body, json)
 
 
 def shape_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = None) -> Any:
@@ -76,7 +83,9 @@ def shape_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
     from vmapx._problem.surface import Surface
 
     p = params
+    on_mesh = mesh_options(p)
     fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
-                                      p["out_axes"], p["ranks"], p["static"], lookup)
+                                      p["out_axes"], p["ranks"], p["static"], lookup,
+                                      "shape")
     return run(fn, inputs=given, batch=p["batch"], axis_size=p["axis_size"],
-               explore=p["explore"], _surface=Surface("shape"), **options)
+               explore=p["explore"], _surface=Surface("shape"), **on_mesh, **options)
