@@ -82,31 +82,53 @@ def align(vmap: list[Equation], other: list[Equation]) -> list[AlignRow]:
 
 def _matches(a: list[str], b: list[str], max_edits: int = 2000) -> list[tuple[int, int]]:
     """Index pairs of a shortest edit script's matches (Myers 1986, O((N+M)·D)); difflib past
-    `max_edits` differences, where the quadratic cost would show."""
+    `max_edits` differences, where the quadratic cost would show.
+
+    Each round d computes every diagonal k at once with numpy (they depend only on round d-1),
+    keeping round d-1's `v[-d-1..d+1]` for the backtrack: the same script as the one-diagonal-
+    at-a-time loop of the paper, whose Python loop took seconds at a few thousand equations.
+    """
+    import numpy as np
+
     n, m = len(a), len(b)
     size = n + m
-    v = [0] * (2 * size + 2)
+    codes: dict[str, int] = {}
+    aa = np.array([codes.setdefault(p, len(codes)) for p in a] + [-1], dtype=np.int64)
+    bb = np.array([codes.setdefault(p, len(codes)) for p in b] + [-2], dtype=np.int64)
+    off = size + 1
+    v = np.zeros(2 * size + 3, dtype=np.int64)
     trace = []
     for d in range(min(size, max_edits) + 1):
-        trace.append(v[:])
-        for k in range(-d, d + 1, 2):
-            x = v[k + 1] if k == -d or (k != d and v[k - 1] < v[k + 1]) else v[k - 1] + 1
-            y = x - k
-            while x < n and y < m and a[x] == b[y]:
-                x, y = x + 1, y + 1
-            v[k] = x
-            if x >= n and y >= m:
-                return _backtrack(trace, n, m)
+        trace.append(v[off - d - 1:off + d + 2].copy())
+        ks = np.arange(-d, d + 1, 2)
+        left, right = v[off + ks - 1], v[off + ks + 1]
+        down = (ks == -d) | ((ks != d) & (left < right))
+        xs = np.where(down, right, left + 1)
+        ys = xs - ks
+        active = np.arange(len(ks))
+        while active.size:  # follow each diagonal's snake (runs of equal primitives)
+            xa, ya = np.minimum(xs[active], n), np.minimum(ys[active], m)
+            active = active[aa[xa] == bb[ya]]  # the sentinels never match: stops at the ends
+            xs[active] += 1
+            ys[active] += 1
+        v[off + ks] = xs
+        if np.any((xs >= n) & (ys >= m)):
+            return _backtrack(trace, n, m)
     matcher = difflib.SequenceMatcher(None, a, b)
     return [(blk.a + t, blk.b + t) for blk in matcher.get_matching_blocks() for t in range(blk.size)]
 
 
-def _backtrack(trace: list[list[int]], x: int, y: int) -> list[tuple[int, int]]:
+def _backtrack(trace: list[Any], x: int, y: int) -> list[tuple[int, int]]:
+    """The matches on the path back from (x, y); `trace[d]` holds v[-d-1..d+1] before round d."""
     pairs = []
     for d in range(len(trace) - 1, -1, -1):
-        v, k = trace[d], x - y
-        prev_k = k + 1 if k == -d or (k != d and v[k - 1] < v[k + 1]) else k - 1
-        prev_x = v[prev_k]
+        window, k = trace[d], x - y
+
+        def v(j: int) -> int:
+            return int(window[j + d + 1])
+
+        prev_k = k + 1 if k == -d or (k != d and v(k - 1) < v(k + 1)) else k - 1
+        prev_x = v(prev_k)
         prev_y = prev_x - prev_k
         while x > prev_x and y > prev_y:
             x, y = x - 1, y - 1
