@@ -43,6 +43,59 @@ def batch_axes(at_b: Any, at_b1: Any) -> list[list[int | None]] | None:
              zip(compat.out_shapes(x), compat.out_shapes(y))] for x, y in zip(a, b)]
 
 
+def derived_batch_axes(closed: Any, batched_in: list[bool], size: int
+                       ) -> list[list[int | None]] | None:
+    """`batch_axes` of vmap's jaxpr at batch size `size` without a second trace, or None when
+    this jaxpr leaves any doubt (then trace it again at size+1).
+
+    Under vmap a value is batched when an operand it is computed from is, and its batch axis is
+    a separate dimension of exactly `size`. So an output computed from a batched input with
+    exactly one dimension of `size` has its batch axis there, and one computed from unbatched
+    values only, with no dimension of `size`, has none. Anything else is a doubt: a batched
+    output with no or several dimensions of `size`, an unbatched one with such a dimension
+    (vmap's own broadcast of an unbatched value), control flow (`cond`, `while`, `scan`: some
+    outputs stay unbatched) and gather/scatter (the pitfalls compare their indices at size+1).
+    `batched_in`: whether each input of the jaxpr is mapped (the outermost vmap's leaves).
+    """
+    out: list[list[int | None]] = []
+    env: dict[Any, bool] = dict(zip(compat.open_jaxpr(closed).invars, batched_in))
+
+    def run(j: Any, flags: list[bool]) -> list[bool] | None:
+        j = compat.open_jaxpr(j)
+        env.update(zip(j.invars, flags))
+        for eqn in j.eqns:
+            ins = [_batched(env, v) for v in eqn.invars]
+            body = compat.call_body(eqn)
+            if body is not None:
+                outs = run(body, ins)
+                if outs is None:
+                    return None
+                env.update(zip(eqn.outvars, outs))
+                continue
+            name = compat.name(eqn)
+            if compat.sub_jaxprs(eqn) or name == "gather" or name.startswith("scatter"):
+                return None
+            row = []
+            for _, shape in compat.out_shapes(eqn):
+                at = [i for i, d in enumerate(shape) if d == size]
+                if any(ins) and len(at) == 1:
+                    row.append(at[0])
+                elif not any(ins) and not at:
+                    row.append(None)
+                else:
+                    return None
+            env.update((v, any(ins)) for v in eqn.outvars)
+            out.append(row)
+        return [_batched(env, v) for v in j.outvars]
+
+    return out if run(closed, list(batched_in)) is not None else None
+
+
+def _batched(env: dict[Any, bool], v: Any) -> bool:
+    """Whether a variable holds a batched value; literals and constants do not."""
+    return False if hasattr(v, "val") else env.get(v, False)
+
+
 def _changed_axis(s1: tuple[int, ...], s2: tuple[int, ...]) -> int | None:
     if len(s1) != len(s2):
         return None
