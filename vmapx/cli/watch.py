@@ -46,17 +46,18 @@ def watch(
     debug = "--debug" in ctx.args
 
     def body() -> int:
-        return run([command, *ctx.args])
+        return run([command, *ctx.args], ctx.find_root().command)
 
     guarded(debug, body)
 
 
-def run(argv: list[str], console: Any = None, stdin: Any = None) -> int:
-    """Watch until Ctrl-C (KeyboardInterrupt, which the CLI turns into exit code 130) or a
-    `q` line at the prompt (0)."""
+def run(argv: list[str], group: Any, console: Any = None, stdin: Any = None) -> int:
+    """Watch `argv` (`[shape|jaxpr, FUNCTION, options…]`, parsed by the CLI's Click `group`)
+    until Ctrl-C (KeyboardInterrupt, which the CLI turns into exit code 130) or a `q` line at
+    the prompt (0)."""
     from rich.console import Console
 
-    session = Session(argv)
+    session = Session(argv, group)
     console = console or Console()
     events: queue.Queue = queue.Queue()
     _read_lines(stdin if stdin is not None else sys.stdin, events)

@@ -27,8 +27,9 @@ class Session:
     """The state of one watch: argv (`[command, FUNCTION, options…]`), the last answer, the
     last good one, and what failed since."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], group: Any) -> None:
         command_of(argv)
+        self.group = group       # the CLI's Click group: its commands parse the line
         self.argv = list(argv)
         self.count = 0          # answers drawn so far
         self.answer: Any = None  # the last answer's renderable (a report or an error)
@@ -69,7 +70,7 @@ class Session:
         """Replace options from a prompt line (`--in-axes None,0 --batch 8`; a first word
         without `--` replaces FUNCTION; `shape`/`jaxpr` switches the command) and answer."""
         try:
-            argv = replaced(self.argv, shlex.split(line))
+            argv = replaced(self.argv, shlex.split(line), self.group)
         except (ValueError, UsageError) as exc:
             message = exc.message if isinstance(exc, UsageError) else f"cannot read it: {exc}"
             hint = exc.hint if isinstance(exc, UsageError) else "close each quote"
@@ -118,12 +119,8 @@ class Session:
 
     def _report(self) -> tuple[Any, bool]:
         """The command's own report function on the parsed command line."""
-        import typer.main
-
-        from vmapx.cli import app
-
         command = command_of(self.argv)
-        group = typer.main.get_command(app)
+        group = self.group
         root = group.context_class(group, info_name="vmapx")
         ctx = group.get_command(root, command).make_context(command, self.argv[1:],
                                                            parent=root)
@@ -167,13 +164,8 @@ def _error_view(message: str, hint: str | None) -> Any:
     return text
 
 
-def _flags(command: str) -> dict[str, bool]:
+def _flags(group: Any, command: str) -> dict[str, bool]:
     """Each option name of `command` (`--batch`, `--no-cost`) → whether it is a flag."""
-    import typer.main
-
-    from vmapx.cli import app
-
-    group = typer.main.get_command(app)
     cmd = group.get_command(group.context_class(group, info_name="vmapx"), command)
     out = {}
     for param in cmd.params:
@@ -205,16 +197,16 @@ def _options(tokens: list[str], flags: dict[str, bool]) -> list[tuple[str, list[
     return out
 
 
-def replaced(argv: list[str], tokens: list[str]) -> list[str]:
+def replaced(argv: list[str], tokens: list[str], group: Any) -> list[str]:
     """`argv` with the options in `tokens` replacing every occurrence of the same options (a
     flag and its `--no-` form count as one); a leading `shape`/`jaxpr` switches the command,
-    a leading word without `--` replaces FUNCTION."""
+    a leading word without `--` replaces FUNCTION. `group`: the CLI's Click group."""
     command, function, rest = argv[0], argv[1], argv[2:]
     if tokens and tokens[0] in COMMANDS:
         command, tokens = tokens[0], tokens[1:]
     if tokens and not tokens[0].startswith("--"):
         function, tokens = tokens[0], tokens[1:]
-    flags = {**_flags(argv[0]), **_flags(command)}
+    flags = {**_flags(group, argv[0]), **_flags(group, command)}
     new = _options(tokens, flags)
     kin = {name: _family(name) for name, _ in new}
     kept = [(n, v) for n, v in _options(rest, flags) if _family(n) not in kin.values()]
