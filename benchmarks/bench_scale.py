@@ -9,8 +9,9 @@ processes, the commands taking turns run by run after one warm-up each:
     vmapx jaxpr FILE:mlp           against  python -c "...make_jaxpr(jax.vmap(mlp))(x)"
     vmapx shape FILE:mlp           against  python -c "...eval_shape(jax.vmap(mlp), x)"
 
-Prints each median wall time, its ratio to the bare command, and the spread (min … max) of each
-command's runs: on a shared 2-core machine the spread says how far to trust a ratio.
+Prints each median wall time and CPU time (user + sys), their ratios to the bare command, and
+the spread (min … max) of each command's wall times: on a shared 2-core machine the spread says
+how far to trust a wall ratio, and the CPU ratio moves less with other jobs.
 Targets (issue 14): jaxpr <= 1.5x, shape <= 1.15x at every L, the ratio not growing with L.
 Run it from the repository root, as a user would run vmapx there.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -92,21 +94,28 @@ def _env() -> dict[str, str]:
     return env
 
 
-def timed(cmds: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
-    """Each command's wall times: one warm-up each, then the commands take turns, run by run,
-    so that a change in the machine's load falls on all of them alike."""
+def timed(cmds: dict[str, list[str]], runs: int
+          ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each command's wall times and CPU times (user + sys; less moved by other jobs on a
+    shared machine): one warm-up each, then the commands take turns, run by run, so that a
+    change in the machine's load falls on all of them alike."""
     env = _env()
     for cmd in cmds.values():
         out = subprocess.run(cmd, capture_output=True, env=env)
         assert out.returncode == 0, out.stderr.decode()[-2000:]
     walls: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(runs):
         for name, cmd in cmds.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             out = subprocess.run(cmd, capture_output=True, env=env)
             walls[name].append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime
+                              - before.ru_stime)
             assert out.returncode == 0, out.stderr.decode()[-2000:]
-    return walls
+    return walls, cpus
 
 
 def main() -> None:
@@ -120,20 +129,23 @@ def main() -> None:
     targets = {"jaxpr": 1.5, "shape": 1.15}
     print(f"tanh MLP, width {WIDTH}, batch {BATCH}; median of {args.runs} interleaved runs "
           f"(load average before: {os.getloadavg()[0]:.2f})")
-    print(f"{'layers':>6}  {'command':24} {'median':>8} {'ratio':>6}   spread (min … max)")
+    print(f"{'layers':>6}  {'command':24} {'wall':>8} {'ratio':>6}   {'CPU':>8} {'ratio':>6}"
+          "   wall spread (min … max)")
     with tempfile.TemporaryDirectory() as tmp:
         for layers in (int(n) for n in args.layers.split(",")):
             path = write_module(Path(tmp), layers)
-            walls = timed(commands(path, extra), args.runs)
+            walls, cpus = timed(commands(path, extra), args.runs)
             for name, times in walls.items():
                 cmd = name.split()[1]
                 base = statistics.median(walls[f"bare {cmd}"])
-                med = statistics.median(times)
+                cpu0 = statistics.median(cpus[f"bare {cmd}"])
+                med, cpu = statistics.median(times), statistics.median(cpus[name])
                 note = ""
                 if not name.startswith("bare"):
                     target = targets[cmd]
                     note = f"  (target <= {target}x: {'ok' if med / base <= target else 'OVER'})"
                 print(f"{layers:>6}  {name:24} {med * 1e3:6.0f}ms {med / base:5.2f}x   "
+                      f"{cpu * 1e3:6.0f}ms {cpu / cpu0:5.2f}x   "
                       f"{min(times) * 1e3:.0f} … {max(times) * 1e3:.0f} ms{note}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
