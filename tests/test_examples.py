@@ -64,14 +64,20 @@ def _in_axes(entry):
     return list(in_axes)
 
 
-def _batched_args(entry, seed=0):
+def _batched_args(module, entry, seed=0):
     """Per input: (array with batch on axis 0 or unbatched, array laid out for vmap's in_axes)."""
     rng = np.random.default_rng(seed)
     batch = entry.get("batch", DEFAULT_BATCH)
     manual_args, vmap_args = [], []
     for spec, axis in zip(entry["inputs"].values(), _in_axes(entry)):
-        assert isinstance(spec, str), "only simple string specs are handled here"
-        if axis is None:
+        assert isinstance(spec, str), "only simple string specs and @objects are handled here"
+        if spec.startswith("@"):   # an object of the module (an init function is called)
+            assert axis is None, "objects are shared parameters here"
+            obj = getattr(module, spec[1:])
+            obj = obj() if callable(obj) else obj
+            manual_args.append(obj)
+            vmap_args.append(obj)
+        elif axis is None:
             arr = _random(rng, spec)
             manual_args.append(arr)
             vmap_args.append(arr)
@@ -106,7 +112,10 @@ def test_entry_well_formed(mod_name, fn_name):
     assert entry["inputs"], "no inputs declared"
     for name, spec in entry["inputs"].items():
         assert name in params, f"{name!r} is not a parameter of {fn_name}"
-        _parse(spec)
+        if spec.startswith("@"):
+            assert hasattr(module, spec[1:]), f"{spec!r} is not in the module"
+        else:
+            _parse(spec)
     for name in entry.get("static", {}):
         assert name in params, f"static {name!r} is not a parameter of {fn_name}"
     _in_axes(entry)
@@ -125,26 +134,30 @@ def test_vmap_matches_loop_and_manual(mod_name, fn_name):
     fn = _fn(module, fn_name)
     in_axes = _in_axes(entry)
     batch = entry.get("batch", DEFAULT_BATCH)
-    manual_args, vmap_args = _batched_args(entry)
+    manual_args, vmap_args = _batched_args(module, entry)
 
     got = jax.vmap(fn, in_axes=tuple(in_axes))(*vmap_args)
-    assert got.shape[0] == batch
+    assert all(leaf.shape[0] == batch for leaf in jax.tree.leaves(got))
 
-    # vmap agrees with a Python loop over the examples
-    loop = jnp.stack([
+    # vmap agrees with a Python loop over the examples (outputs may be trees)
+    loop = jax.tree.map(lambda *xs: jnp.stack(xs), *[
         fn(*[a if ax is None else a[i] for a, ax in zip(manual_args, in_axes)])
         for i in range(batch)
     ])
-    assert loop.shape == got.shape
-    np.testing.assert_allclose(got, loop, rtol=1e-5, atol=1e-5)
+    _assert_trees_close(got, loop)
 
     if "manual" in entry:
         manual = getattr(module, entry["manual"])
         if entry.get("static"):
             manual = functools.partial(manual, **entry["static"])
-        want = manual(*manual_args)
-        assert want.shape == got.shape, (want.shape, got.shape)
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        _assert_trees_close(got, manual(*manual_args))
+
+
+def _assert_trees_close(got, want):
+    assert jax.tree.structure(got) == jax.tree.structure(want)
+    for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+        assert g.shape == w.shape, (g.shape, w.shape)
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -154,7 +167,7 @@ def test_failing_examples_raise_under_vmap(mod_name, fn_name):
     module = MODULES[mod_name]
     entry = module.VMAPX_EXAMPLES[fn_name]
     fn = _fn(module, fn_name)
-    manual_args, vmap_args = _batched_args(entry)
+    manual_args, vmap_args = _batched_args(module, entry)
     # one example on its own works ...
     fn(*[a[0].item() if np.ndim(a) == 1 else a[0] for a in manual_args])
     # ... but the batch does not

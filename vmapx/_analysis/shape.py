@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping
 
 from vmapx._analysis.abstract import input_infos, level_infos, out_axes_pattern, trace
 from vmapx._analysis.explore import diagnose, explore
+from vmapx._analysis.mesh.analysis import prepare, with_mesh
 from vmapx._analysis.tracing import x64_for
 from vmapx._problem import request
 from vmapx._problem.problem import Problem
@@ -52,7 +53,9 @@ def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
           static: Mapping[str, Any] | None = None, ranks: Any = None, explore: bool = False,
           levels_in: list | None = None, levels_out: list | None = None,
           name: str | None = None, inputs: Mapping[str, Any] | None = None,
-          _surface: Surface | None = None, **named: Any) -> Any:
+          mesh: Any = None, mesh_axis: str | None = None, shard: Any = None,
+          _surface: Surface | None = None,
+          **named: Any) -> Any:
     """What `jax.vmap(fn, in_axes, out_axes)` does to these inputs, found without running it.
 
     Arguments:
@@ -64,6 +67,10 @@ def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
         axis_size: the batch size when nothing is mapped. static: non-array arguments by name.
         ranks: base ranks (a tuple, or a dict by name): a nest of vmaps as jax_autovmap builds.
         explore: also try every outermost in_axes combination.
+        mesh: a device mesh ("data=8", "data=4,model=2", or {"data": 8}): the batch sharded
+            over `mesh_axis` (default: the first), and the shardings XLA chose for the outputs
+            and the collectives it inserted (`report.mesh`; compiled, nothing allocated).
+            shard: leaves laid out as you say instead, e.g. {"w": ("model", None)}.
 
     Returns a `ShapeReport` (`.ok`, `.outputs`, `.error`, `.to_json()`; it renders as tables in
     Jupyter). Raises `vmapx.UsageError`/`SpecError` for inputs that do not fit the function.
@@ -75,5 +82,7 @@ def shape(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
                    static=static, ranks=ranks, levels_in=levels_in, levels_out=levels_out,
                    name=name)
     surface = _surface or Surface("shape", cli=False)
+    spec = prepare(mesh, mesh_axis, surface.cli, shard)  # before anything starts JAX's backend
     p = request.problem(fn, args, {**(inputs or {}), **named}, options, surface)
-    return analyze(p, explore)
+    report = analyze(p, explore)
+    return with_mesh(report, p, spec)

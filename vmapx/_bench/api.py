@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 from vmapx._bench import analysis
 from vmapx._bench.analysis import Case, Context
 from vmapx._bench.baseline import load_baseline
+from vmapx._analysis.mesh.analysis import prepare
 from vmapx._bench.device import cpu_dispatch
 from vmapx._bench.settings import BenchSettings
 from vmapx._bench.suite import suite
@@ -30,7 +31,9 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
           levels_in: list | None = None, levels_out: list | None = None,
           manual: Callable[..., Any] | str | None = None,
           settings: BenchSettings = BenchSettings(), name: str | None = None,
-          inputs: Mapping[str, Any] | None = None, _surface: Surface | None = None,
+          inputs: Mapping[str, Any] | None = None, mesh: Any = None,
+          mesh_axis: str | None = None, shard: Any = None,
+          _surface: Surface | None = None,
           **named: Any) -> BenchReport:
     """Time `fn` under vmap against a Python loop, jit, lax.map and its hand-batched version.
 
@@ -43,6 +46,10 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
         manual: the hand-batched twin (a function, or its name in fn's module, or a spec
             like "examples/dot.py:batched_dot"): it takes the inputs as the outermost vmap
             does, each mapped input's batch axis moved to axis 0.
+        mesh: a device mesh ("data=8", "data=4,model=2", or {"data": 8}): also time jit(vmap)
+            on batch-sharded inputs and shard_map of vmap against 1-device jit(vmap)
+            (`report.mesh`); mesh_axis: the mesh axis the batch is split over (the first);
+            shard: leaves laid out as you say instead, e.g. {"w": ("model", None)}.
         settings: a `BenchSettings` (variants, runs, min_time, warmup, seed, backend, compare,
             fail_above, clock, progress …).
 
@@ -55,6 +62,7 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
     """
     surface = _surface or Surface("bench", cli=False)
     settings = settings.checked()
+    spec = prepare(mesh, mesh_axis, surface.cli, shard)  # before anything starts JAX's backend
     options = {k: v for k, v in dict(in_axes=in_axes, out_axes=out_axes, axis_size=axis_size,
                                      static=static, ranks=ranks, levels_in=levels_in,
                                      levels_out=levels_out, name=name).items()
@@ -64,7 +72,7 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
         baseline = (load_baseline(settings.compare, surface)
                     if settings.compare is not None else None)
         if fn is None:
-            _suite_only(args, named, options, batch, manual, surface)
+            _suite_only(args, named, options, batch, manual, surface, spec is not None)
             problems, twin = suite(surface), None
         else:
             problems = [request.problem(fn, args, named, {**options, "batch": b}, surface)
@@ -74,7 +82,20 @@ def bench(fn: Callable[..., Any] | None = None, *args: Any, batch: int | Sequenc
         broken = next((p for p in problems if p.failure is not None), None)
         if broken is not None:
             return analysis.failed(broken, settings, context)
-        return analysis.run([_case(p, twin) for p in problems], settings, context)
+        return _run(problems, [_case(p, twin) for p in problems], spec, settings, context)
+
+
+def _run(problems: list[Problem], cases: list[Case], spec: Any, settings: BenchSettings,
+         context: Context) -> BenchReport:
+    """Time the cases; on a mesh (checked first: a mesh that does not fit is refused before
+    anything is timed), the mesh variants too."""
+    from vmapx._bench.mesh import on_mesh, with_timings  # imports jax
+
+    meshed = on_mesh(problems, spec, settings) if spec is not None else None
+    report = analysis.run(cases, settings, context)
+    if meshed and not report.interrupted:
+        return with_timings(report, problems, meshed, settings)
+    return report
 
 
 def _batches(batch: Any, surface: Surface) -> list[int | None]:
@@ -91,13 +112,13 @@ def _batches(batch: Any, surface: Surface) -> list[int | None]:
 
 
 def _suite_only(args: Sequence[Any], named: Mapping[str, Any], options: Mapping[str, Any],
-                batch: Any, manual: Any, surface: Surface) -> None:
+                batch: Any, manual: Any, surface: Surface, mesh: bool = False) -> None:
     """Without a function, the suite runs: an option about a function has nothing to go to."""
     given = {"batch": batch is not None, "in_axes": bool(options.get("levels_in"))
              or "in_axes" in options, "out_axes": bool(options.get("levels_out"))
              or "out_axes" in options, "ranks": "ranks" in options,
              "static": bool(options.get("static")), "manual": manual is not None,
-             "axis_size": "axis_size" in options}
+             "axis_size": "axis_size" in options, "mesh": mesh}
     used = [surface.option(k).rstrip("=") for k, v in given.items() if v]
     if args or named:
         used.append("shapes" if surface.cli else "inputs")

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Mapping
 
+from vmapx._analysis.mesh.analysis import prepare, with_mesh
 from vmapx._jaxpr.settings import JaxprSettings
 from vmapx._problem import request
 from vmapx._problem.request import UNSET
@@ -18,7 +20,9 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
           levels_in: list | None = None, levels_out: list | None = None,
           manual: Callable[..., Any] | str | None = None, manual_name: str | None = None,
           settings: JaxprSettings = JaxprSettings(), name: str | None = None,
-          inputs: Mapping[str, Any] | None = None, _surface: Surface | None = None,
+          inputs: Mapping[str, Any] | None = None, mesh: Any = None,
+          mesh_axis: str | None = None, shard: Any = None,
+          _surface: Surface | None = None,
           **named: Any) -> JaxprReport:
     """The jaxpr of `jax.vmap(fn, in_axes, out_axes)` on these inputs, beside the hand-batched
     and loop versions, and what differs (traced on shapes only: nothing is allocated).
@@ -36,6 +40,10 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
             each mapped input, unmapped ones as they are; statics by keyword); default: the one
             `fn`'s module declares in VMAPX_EXAMPLES (for one vmap). manual_name: its label.
         settings: a `JaxprSettings` (stage, inline, source_info, name_stack, cost, compile).
+        mesh: a device mesh ("data=8", "data=4,model=2", or {"data": 8}), the batch sharded
+            over `mesh_axis` (default: the first): the collectives XLA inserts, where they come
+            from, and a verdict (`report.mesh`). shard: leaves laid out as you say instead,
+            e.g. {"w": ("model", None)}.
 
     Returns a `JaxprReport` (`.ok`, `.versions`, `.verdict`, `.warnings`, `.error`,
     `.to_json()`); a vmap (or twin) that fails is reported in `.error`, not raised. Raises
@@ -48,9 +56,21 @@ def jaxpr(fn: Callable[..., Any], *args: Any, in_axes: Any = UNSET, out_axes: An
 
     surface = _surface or Surface("jaxpr", cli=False)
     settings.check(surface)
+    spec = prepare(mesh, mesh_axis, surface.cli, shard)  # before anything starts JAX's backend
     options = dict(in_axes=in_axes, out_axes=out_axes, batch=batch, axis_size=axis_size,
                    static=static, ranks=ranks, levels_in=levels_in, levels_out=levels_out,
                    name=name)
     p = request.problem(fn, args, {**(inputs or {}), **named}, options, surface)
     twin, label = request.resolve_twin(manual, fn, p.name)
-    return analyze(p, twin, manual_name or label, settings)
+    return _numbered(with_mesh(analyze(p, twin, manual_name or label, settings), p, spec))
+
+
+def _numbered(report: JaxprReport) -> JaxprReport:
+    """Each collective with the numbers of its primitive's equations in the vmap jaxpr."""
+    vm = report.versions.get("vmap") if report.mesh is not None else None
+    if vm is None:
+        return report
+    found = [dataclasses.replace(c, equations=[e.index for e in vm.equations
+                                               if e.primitive == c.primitive])
+             for c in report.mesh.collectives]
+    return dataclasses.replace(report, mesh=dataclasses.replace(report.mesh, collectives=found))

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import inspect
 import string
-import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
 from vmapx._problem.placing import per_arg
 from vmapx._problem.surface import Surface
+from vmapx._text.declared import home
 from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import DEFAULT_DTYPE, ShapeSpec, format_shape
 from vmapx.errors import UsageError
@@ -130,7 +130,7 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
         raise UsageError(f"{fn_name}: no shape for keyword-only {missing_kw[0]!r}",
                          f"give it a shape ({surface.arg(missing_kw[0], 'f32[3]')}) or "
                          f"{surface.static(missing_kw[0])}")
-    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    module = home(fn)[0]
     if module is not None and module.__name__.split(".")[0] in ("jax", "jaxlib", "numpy"):
         module = None  # objects to suggest live in the user's modules only
     args = _borrow(order, positional, in_axes0, batch, fn_name, surface, module)

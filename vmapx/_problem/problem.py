@@ -10,7 +10,6 @@ these inputs is kept as `failure` (a finding, reported by each analysis). No jax
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -18,7 +17,7 @@ from vmapx._problem.binding import Bound, bind, with_statics
 from vmapx._problem.placing import Leaf, Level, insert_batch, leaf_axes, place_levels
 from vmapx._problem.ranks import by_name, plan_ranks
 from vmapx._problem.surface import Surface
-from vmapx._text.declared import Declared, declared
+from vmapx._text.declared import Declared, declared, home
 from vmapx._text.specs import DEFAULT_DTYPE, X64_DTYPES, check_size, format_shape
 from vmapx._text.trees import Node, leaves, unflatten_like
 from vmapx.errors import TargetError, UsageError, VmapFailure
@@ -133,8 +132,7 @@ def _levels(req: Request) -> tuple[list[Any], list[Any]]:
 def with_declared(req: Request) -> tuple[Request, Declared | None, tuple[str, ...]]:
     """When no input is given, the per-example inputs the function's module declares
     (`VMAPX_EXAMPLES`), with its batch size, in_axes and statics; a note says so."""
-    module = sys.modules.get(getattr(req.fn, "__module__", None) or "")
-    attr = getattr(req.fn, "__name__", None)
+    module, attr = home(req.fn)
     decl = declared(module, attr, not req.given) if module is not None and attr else None
     if decl is None:
         return req, None, ()
@@ -210,8 +208,7 @@ def build(req: Request) -> Problem:
 def _twin(req: Request, decl: Declared | None) -> Callable[..., Any] | None:
     if decl is None or not decl.manual:
         return None
-    module = sys.modules.get(req.fn.__module__)
-    twin = getattr(module, decl.manual, None)
+    twin = getattr(decl.module, decl.manual, None)
     if not callable(twin):
         raise TargetError(f"{req.name}'s VMAPX_EXAMPLES names the hand-batched "
                           f"{decl.manual!r}, which its module does not define",

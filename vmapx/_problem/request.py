@@ -10,12 +10,12 @@ first), `ranks`, `batch`, `axis_size`, `static`, `name`.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable, Mapping, Sequence
 
 from vmapx._problem.binding import positional_names
 from vmapx._problem.problem import Problem, Request, build
 from vmapx._problem.surface import Surface
+from vmapx._text.declared import home
 from vmapx._text.inputs import to_spec
 from vmapx.errors import TargetError, UsageError
 
@@ -75,7 +75,7 @@ def resolve_twin(manual: Any, fn: Callable[..., Any], fn_name: str
     if not isinstance(manual, str):
         raise UsageError(f"manual={manual!r} is not a function",
                          "give the hand-batched function, or its name")
-    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    module = home(fn)[0]
     if manual.isidentifier() and callable(getattr(module, manual, None)):
         return getattr(module, manual), manual
     from vmapx._text.target import resolve

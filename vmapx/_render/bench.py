@@ -210,6 +210,10 @@ def render_bench(report: BenchReport, show_jax_message: bool = False) -> Group:
     if report.interrupted:
         done = Text(f"interrupted (Ctrl-C): showing the {n} variant{'s' * (n != 1)} measured "
                     f"before it, in {report.wall_s or 0:.1f} s", style="bold yellow")
+    if report.mesh is not None:
+        from vmapx._render.mesh import render_mesh
+
+        parts.append(render_mesh(report.mesh, ("timings",)))
     parts += [Text(""), done]
     if report.compare is not None:
         parts.append(render_compare(report))

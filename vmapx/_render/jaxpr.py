@@ -15,7 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from vmapx._render.code import CodePanel, SideBySide
-from vmapx._render.common import BATCH_STYLE, DASH, axes_cells, shape_text, title
+from vmapx._render.common import (BATCH_STYLE, DASH, arg_axes_cells, axes_cells, shape_text,
+                                  title)
 from vmapx._render.shape import error_panel
 from vmapx._report.jaxpr import AlignRow, Equation, JaxprReport, Version
 from vmapx._text.trees import axes_text
@@ -167,7 +168,9 @@ def _head(report: JaxprReport, label: str) -> Text:
                         f"({axes_text(lv.out_axes)}) · size ", style="bold")
             head.append(str(lv.batch_size), style=BATCH_STYLE)
     elif report.batch_size is not None:
-        head.append(f" · in_axes ({axes_cells(report.in_axes)}) · batch size ", style="bold")
+        axes = (arg_axes_cells([i.name for i in report.inputs], report.in_axes)
+                if len(report.inputs) == len(report.in_axes) else axes_cells(report.in_axes))
+        head.append(f" · in_axes ({axes}) · batch size ", style="bold")
         head.append(str(report.batch_size), style=BATCH_STYLE)
     return head
 
@@ -206,4 +209,8 @@ def render_jaxpr(report: JaxprReport, show_jax_message: bool = False) -> Group:
                           style="green"))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
+    if report.mesh is not None:
+        from vmapx._render.mesh import render_mesh
+
+        parts.append(render_mesh(report.mesh, ("collectives",)))
     return Group(*parts)

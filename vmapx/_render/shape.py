@@ -9,31 +9,47 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from vmapx._render.common import BATCH_STYLE, DASH, axes_cells, shape_text, title
+from vmapx._render.common import (BATCH_STYLE, DASH, arg_axes_cells, axes_cells, common_cell,
+                                  shape_text, title, tree_rows)
 from vmapx._render.levels import call_line, levels_table
 from vmapx._report.shape import ShapeReport
 
 def _call(report: ShapeReport) -> Text:
     req = report.requested_in_axes
-    axes = (axes_cells(i.in_axis for i in report.inputs) if report.inputs else
+    axes = (arg_axes_cells([i.name for i in report.inputs], [i.in_axis for i in report.inputs])
+            if report.inputs else
             axes_cells(req) if isinstance(req, (list, tuple)) else axes_cells([req]))
     t = Text("vmap(", style="bold")
     t.append(report.function, style="bold cyan")
     t.append(f") · in_axes ({axes})", style="bold")
     if report.outputs:
-        t.append(f" · out_axes ({axes_cells(o.out_axis for o in report.outputs)})", style="bold")
+        out = arg_axes_cells(["out" + o.path for o in report.outputs],
+                             [o.out_axis for o in report.outputs])
+        t.append(f" · out_axes ({out})", style="bold")
     if report.batch_size is not None:
         t.append(" · batch size ", style="bold")
         t.append(str(report.batch_size), style=BATCH_STYLE)
     return t
 
 
+def _leaves_note(count: int) -> Text:
+    return Text(f"{count} lea{'f' if count == 1 else 'ves'}", style="dim")
+
+
 def _inputs_table(report: ShapeReport) -> Table:
+    """One row per argument; a tree's leaves indented below it by key path."""
     table = Table(title=title("inputs"), title_justify="left")
     for col in ("argument", "batched shape", "in_axis", "batch", "per example"):
         table.add_column(col, no_wrap=col != "argument")
-    for i in report.inputs:
-        name = Text(i.name)
+    inputs = report.inputs
+    for label, idx, role in tree_rows(i.name for i in inputs):
+        name = Text(label)
+        if role == "tree":
+            table.add_row(name, _leaves_note(len(idx)),
+                          common_cell(inputs[i].in_axis for i in idx),
+                          common_cell(inputs[i].batch_size for i in idx), "")
+            continue
+        i = inputs[idx[0]]
         if i.borrowed_from:
             name.append(f" (from {i.borrowed_from})", style="dim")
         table.add_row(name, shape_text(i.shape, i.dtype, i.in_axis),
@@ -48,11 +64,18 @@ def _label(path: str) -> str:
 
 
 def _outputs_table(report: ShapeReport) -> Table:
+    """One row per output; a tree's leaves indented below `out` by key path."""
     table = Table(title=title("outputs"), title_justify="left")
     for col in ("output", "per example", "batched shape", "out_axis"):
         table.add_column(col, no_wrap=True)
-    for o in report.outputs:
-        table.add_row(_label(o.path), shape_text(o.example_shape, o.dtype),
+    outputs = report.outputs
+    for label, idx, role in tree_rows("out" + o.path for o in outputs):
+        if role == "tree":
+            table.add_row(label, "", _leaves_note(len(idx)),
+                          common_cell(outputs[i].out_axis for i in idx))
+            continue
+        o = outputs[idx[0]]
+        table.add_row(label, shape_text(o.example_shape, o.dtype),
                       shape_text(o.shape, o.dtype, o.out_axis),
                       DASH if o.out_axis is None else str(o.out_axis))
     return table
@@ -139,4 +162,8 @@ def render_shape(report: ShapeReport, show_jax_message: bool = False) -> Group:
         parts.append(error_panel(report, show_jax_message))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
+    if report.mesh is not None:
+        from vmapx._render.mesh import render_mesh
+
+        parts.append(render_mesh(report.mesh, ("shardings",)))
     return Group(*parts)

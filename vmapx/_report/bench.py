@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vmapx._report.common import ErrorInfo, LevelInfo, Report
+from vmapx._report.mesh import MeshInfo
 
 VARIANTS = ("loop", "loop-jit", "vmap", "jit-vmap", "lax-map", "manual", "jit-manual")
 MANUAL = ("manual", "jit-manual")
@@ -86,12 +87,15 @@ class BenchReport(Report):
     compare: list[Change] | None = None
     baseline: str | None = None             # what `compare` is against (a path, or "baseline")
     fail_above: float | None = None         # percent: slower than this is a regression
+    mesh: MeshInfo | None = None            # on a device mesh (--mesh): timings there too
 
     @property
     def ok(self) -> bool:
-        """No failing vmap, and every variant timed or skipped (none failed or mismatched)."""
+        """No failing vmap, and every variant timed or skipped (none failed or mismatched),
+        on the mesh too."""
+        timings = self.mesh.timings if self.mesh is not None else []
         return self.error is None and all(r.status in ("timed", "skipped")
-                                          for r in self.results)
+                                          for r in [*self.results, *timings])
 
     @property
     def functions(self) -> list[str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vmapx._report.common import ErrorInfo, InputInfo, LevelInfo, Report
+from vmapx._report.mesh import MeshInfo
 from vmapx._text.specs import format_shape
 
 STAGES = ("jaxpr", "stablehlo", "hlo")
@@ -107,6 +108,7 @@ class JaxprReport(Report):
     inline: bool = False
     levels: list[LevelInfo] = field(default_factory=list)
     inputs: list[InputInfo] = field(default_factory=list)
+    mesh: MeshInfo | None = None     # on a device mesh (--mesh): shardings, collectives
 
     def _data(self) -> dict[str, Any]:
         """The JSON names the earlier issues fixed (alignment rows name the other side,
@@ -136,6 +138,7 @@ class JaxprReport(Report):
             "error": None if self.error is None else asdict(self.error),
             "notes": list(self.notes), "levels": [asdict(lv) for lv in self.levels],
             "inputs": [asdict(i) for i in self.inputs],
+            "mesh": None if self.mesh is None else asdict(self.mesh),
         }
 
 

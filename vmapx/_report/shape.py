@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vmapx._report.common import ErrorInfo, InputInfo, LevelInfo, Report, Shape
+from vmapx._report.mesh import MeshInfo
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,4 @@ class ShapeReport(Report):
     levels: list[LevelInfo] = field(default_factory=list)
     ranks: Any = None                # the base ranks, by argument name, when --ranks built the nest
     arguments: list[str] = field(default_factory=list)  # the positional arguments (in_axes entries)
+    mesh: MeshInfo | None = None     # on a device mesh (--mesh): shardings, collectives

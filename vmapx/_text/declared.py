@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -21,6 +22,23 @@ class Declared:
     in_axes: Any = None
     manual: str | None = None
     static: dict[str, Any] = field(default_factory=dict)
+    module: ModuleType | None = None   # the module that declares it (its twin lives there)
+
+
+def home(fn: Any) -> tuple[ModuleType | None, str | None]:
+    """Where `fn` is declared: the module and the `VMAPX_EXAMPLES` key whose module attribute is
+    `fn` itself (so `grad_loss = jax.grad(loss)`, a `partial` or an Equinox module is found
+    under the name the user gave it), looked up in `fn`'s own module first, then in every loaded
+    module that declares examples; else `fn`'s own module and `__name__`."""
+    own = sys.modules.get(getattr(fn, "__module__", None) or "")
+    for module in (own, *list(sys.modules.values())):
+        space = getattr(module, "__dict__", {})
+        table = space.get(ATTRIBUTE)
+        if isinstance(table, dict):
+            key = next((k for k in table if isinstance(k, str) and space.get(k) is fn), None)
+            if key is not None:
+                return module, key
+    return own, getattr(fn, "__name__", None)
 
 
 def declared(module: ModuleType | None, attr: str, read_inputs: bool = True
@@ -45,4 +63,4 @@ def declared(module: ModuleType | None, attr: str, read_inputs: bool = True
     in_axes = entry.get("in_axes")
     return Declared(inputs, entry.get("batch"),
                     tuple(in_axes) if isinstance(in_axes, list) else in_axes,
-                    entry.get("manual"), dict(entry.get("static") or {}))
+                    entry.get("manual"), dict(entry.get("static") or {}), module)

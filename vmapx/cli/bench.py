@@ -10,8 +10,9 @@ import typer
 
 from vmapx._report.bench import VARIANTS
 from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
-from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, OutAxesLevels,
-                               Ranks, Static, vmap_options)
+from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, MeshAxis, MeshOpt,
+                               OutAxesLevels, Ranks, ShardOpt, Static, mesh_options,
+                               vmap_options)
 from vmapx.errors import SpecError, UsageError
 
 FileOpt = Optional[Path]
@@ -67,6 +68,9 @@ def bench(
         "--async-dispatch", help="Keep JAX's asynchronous CPU dispatch (noisier for tiny "
         "calls); by default CPU calls run synchronously, so each time is the computation's.")
     ] = False,
+    mesh: MeshOpt = None,
+    mesh_axis: MeshAxis = None,
+    shard: ShardOpt = None,
     json: Json = False,
     debug: Debug = False,
 ) -> None:
@@ -92,9 +96,13 @@ def bench(
 
       vmapx bench jnp.add --a 8,16,3 --b 8,16,3 --in-axes 0 --in-axes 1
 
+      vmapx bench examples/dot.py:dot --batch 64 --mesh data=8
+
       vmapx bench tests/fixtures/nest_funcs.py:affine --params '{"W": "f32[3,5]", "b": [3]}' --x 5 --in-axes '{"W": null, "b": null},0' --batch 8,64
 
     With nested vmaps (--in-axes/--out-axes repeated, outermost first) or --ranks, vmap and jit-vmap are the nest of vmaps, loop and loop-jit one Python loop per level, lax-map one lax.map per level; --batch sweeps one vmap level only (the shapes give a nest's batch dims). Arguments may be pytrees (a JSON pytree of shapes). The hand-batched twin takes the inputs as the outermost vmap does, each mapped input's batch axis moved to axis 0; a module's declared twin is written for one vmap and is skipped for a nest.
+
+    With --mesh data=8 (or data=4,model=2): also jit-vmap on batch-sharded inputs and shard_map of vmap over each device's shard, against 1-device jit-vmap, with throughput per device and scaling efficiency. On CPU the devices are simulated: the timings are a simulation, not a speed-up.
 
     Ctrl-C stops and shows what was measured. Exit 1 when the vmap fails for these inputs (explained, as vmapx shape does), values differ from the loop's, a variant fails, or --fail-above is exceeded; 130 when interrupted. --json prints the report in every case.
     """
@@ -132,10 +140,11 @@ def bench_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
         manual = lookup(manual) or manual
     from vmapx._bench.device import cpu_dispatch
 
-    with cpu_dispatch(p["async_dispatch"]):  # before any module can start JAX
+    on_mesh = mesh_options(p)  # before any module can start JAX, as the dispatch mode
+    with cpu_dispatch(p["async_dispatch"]):
         return _measure(extra, p["function"], p["arg"], (p["in_axes"], p["out_axes"],
-                        p["ranks"], p["static"]), batches, manual, settings,
-                        (lookup, rich_bar))
+                        p["ranks"], p["static"]), batches, manual,
+                        settings, (lookup, rich_bar, on_mesh))
 
 
 def parse_batches(text: str) -> list[int]:
@@ -204,7 +213,7 @@ def _settings(variants: str | None, runs: int, min_time: float, warmup: int, see
 
 def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
              axes: tuple[Any, ...], batches: list[int] | None, manual: Any,
-             settings: Any, how: tuple[Lookup, bool]) -> Any:
+             settings: Any, how: tuple[Lookup, bool, dict[str, Any]]) -> Any:
     """One library call (the built-in suite without FUNCTION), under a progress bar."""
     from dataclasses import replace
 
@@ -216,7 +225,7 @@ def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
     from vmapx._problem.surface import Surface
 
     in_axes, out_axes, ranks, static = axes
-    lookup, rich_bar = how
+    lookup, rich_bar, on_mesh = how
     if function is None:  # the suite: options about a function are refused by the library
         fn, given = None, named_args(extra, pairs or [])
         options = {"levels_in": list(in_axes or []) or None, "levels_out": list(out_axes or
@@ -226,14 +235,14 @@ def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
                                           static, lookup)
     if not rich_bar:  # the library's own progress (in a notebook, a line it updates)
         return bench(fn, inputs=given, batch=batches, manual=manual, settings=settings,
-                     _surface=Surface("bench"), **options)
+                     _surface=Surface("bench"), **on_mesh, **options)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     bar = _Bar(Progress(*columns, console=Console(stderr=True), transient=True))
     try:
         return bench(fn, inputs=given, batch=batches, manual=manual,
                      settings=replace(settings, progress=bar), _surface=Surface("bench"),
-                     **options)
+                     **on_mesh, **options)
     finally:
         bar.stop()
 

@@ -8,7 +8,8 @@ import typer
 
 from vmapx.cli.common import check_writable, guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               Lookup, OutAxesLevels, Ranks, Static, vmap_options)
+                               Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
+                               Static, mesh_options, vmap_options)
 from vmapx.errors import UsageError
 
 
@@ -70,6 +71,9 @@ def jaxpr(
     html: Annotated[Optional[str], typer.Option(
         "--html", metavar="FILE", show_default=False,
         help="Also save what the terminal shows as HTML.")] = None,
+    mesh: MeshOpt = None,
+    mesh_axis: MeshAxis = None,
+    shard: ShardOpt = None,
     json: Json = False,
     debug: Debug = False,
 ) -> None:
@@ -105,6 +109,10 @@ def jaxpr(
       vmapx jaxpr jnp.dot --a 5,100 --b 100 --in-axes 0,None --json
 
       vmapx jaxpr jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
+
+      vmapx jaxpr tests/fixtures/mesh_funcs.py:spectrum --mesh data=8
+
+    With --mesh: the collectives XLA inserted into the compiled, batch-sharded jit(vmap) (all-gather, all-reduce, reduce-scatter, all-to-all, collective-permute) with their shapes and bytes, traced to the source line where XLA's metadata allows, and a verdict: embarrassingly parallel, or what was inserted and the usual remedies.
     """
 
     def body() -> int:
@@ -140,6 +148,7 @@ def jaxpr_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
     for option in ("svg", "html"):
         if p.get(option) is not None:
             check_writable(p[option], f"--{option}")
+    on_mesh = mesh_options(p)
     fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
                                       p["out_axes"], p["ranks"], p["static"], lookup)
     settings = JaxprSettings(p["stage"], p["inline"], p["source_info"], p["name_stack"],
@@ -148,4 +157,4 @@ def jaxpr_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
     if manual is not None and lookup is not None:
         manual = lookup(manual) or manual
     return run(fn, inputs=given, batch=p["batch"], axis_size=p["axis_size"], manual=manual,
-               settings=settings, _surface=Surface("jaxpr"), **options)
+               settings=settings, _surface=Surface("jaxpr"), **on_mesh, **options)

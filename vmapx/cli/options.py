@@ -39,6 +39,20 @@ Static = Annotated[Optional[list[str]], typer.Option(
 ArgPairs = Annotated[Optional[list[str]], typer.Option(
     "--arg", metavar="NAME=SHAPE", show_default=False,
     help="An argument's shape, for names that clash with an option (repeatable).")]
+MeshOpt = Annotated[Optional[str], typer.Option(
+    "--mesh", metavar="AXES", show_default=False,
+    help="A device mesh, e.g. data=8 or data=4,model=2: the batch is sharded over one of its "
+         "axes (--mesh-axis, default the first), unmapped inputs replicated. On CPU, vmapx "
+         "simulates the devices (XLA's host-platform device count); on GPU/TPU it uses the "
+         "real ones.")]
+MeshAxis = Annotated[Optional[str], typer.Option(
+    "--mesh-axis", metavar="NAME", show_default=False,
+    help="The mesh axis the batch is sharded over [default: the mesh's first].")]
+ShardOpt = Annotated[Optional[list[str]], typer.Option(
+    "--shard", metavar="LEAF=AXES", show_default=False,
+    help="With --mesh: lay an input leaf out as you say, one mesh axis or None per dim, e.g. "
+         "--shard w=model,None (repeatable); the others: mapped ones split along the batch, "
+         "unmapped ones replicated.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
 Debug = Annotated[bool, typer.Option(
     "--debug", help="Show JAX's own messages and Python tracebacks.")]
@@ -69,3 +83,15 @@ def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
     found = lookup(function) if lookup is not None else None
     return (found if found is not None else resolve(function).fn), given, options
 
+
+
+def mesh_options(params: Any) -> dict[str, Any]:
+    """--mesh/--mesh-axis as the library's keywords, with the CPU device count asked of JAX
+    now: before FUNCTION's module is imported (it may start JAX) or anything else runs JAX."""
+    mesh, axis, shard = params.get("mesh"), params.get("mesh_axis"), params.get("shard")
+    if mesh is None and axis is None and not shard:
+        return {}
+    from vmapx._analysis.mesh.analysis import prepare
+
+    prepare(mesh, axis, True, shard)
+    return {"mesh": mesh, "mesh_axis": axis, "shard": shard}

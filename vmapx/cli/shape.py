@@ -8,7 +8,8 @@ import typer
 
 from vmapx.cli.common import guarded, print_json
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
-                               Lookup, OutAxesLevels, Ranks, Static, vmap_options)
+                               Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
+                               Static, mesh_options, vmap_options)
 
 
 def shape(
@@ -23,6 +24,9 @@ def shape(
     arg: ArgPairs = None,
     explore: Annotated[bool, typer.Option(
         "--explore", help="Try every in_axes combination and show what each gives.")] = False,
+    mesh: MeshOpt = None,
+    mesh_axis: MeshAxis = None,
+    shard: ShardOpt = None,
     json: Json = False,
     debug: Debug = False,
 ) -> None:
@@ -38,7 +42,7 @@ def shape(
 
     A SHAPE may also name an object in your code with a leading @: --params @mymodel:params (arrays, jax.ShapeDtypeStructs, or a pytree of them: dicts, lists, tuples, NamedTuples, registered dataclasses) or --params @mymodel.py:init_params (a function taking no required arguments, run with jax.eval_shape: nothing is allocated).
 
-    Without --batch the shapes are the full, batched shapes; with --batch N they are per-example and N is inserted at each mapped argument's in_axis.
+    Without --batch the shapes are the full, batched shapes; with --batch N they are per-example and N is inserted at each mapped argument's in_axis. With --mesh, also the shape each device holds of every input and output, and the sharding XLA chose for each output (compiled on shapes: nothing allocated), flagged when it is replicated or sharded otherwise than the batch.
 
     Examples:
 
@@ -52,6 +56,7 @@ def shape(
       vmapx shape examples/autovmap.py:foo --s f32[] --v 5,3 --m 5,3,3 --ranks 0,1,2
       vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
       vmapx shape tests/fixtures/models.py:model --params @tests/fixtures/models.py:init_params --x 5 --batch 8 --in-axes None,0
+      vmapx shape examples/dot.py:dot --batch 64 --mesh data=8
     """
 
     def body() -> int:
@@ -76,7 +81,8 @@ def shape_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
     from vmapx._problem.surface import Surface
 
     p = params
+    on_mesh = mesh_options(p)
     fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
                                       p["out_axes"], p["ranks"], p["static"], lookup)
     return run(fn, inputs=given, batch=p["batch"], axis_size=p["axis_size"],
-               explore=p["explore"], _surface=Surface("shape"), **options)
+               explore=p["explore"], _surface=Surface("shape"), **on_mesh, **options)
