@@ -47,6 +47,8 @@ def test_sweep_with_json_on_stdout_and_every_export(runner, tmp_path):
     assert len(list(csv.DictReader(files["csv"].open()))) == 8
     assert files["md"].read_text().count("| `examples/dot.py:dot` |") == 8
     assert files["svg"].read_text().startswith("<svg")
+    for path in files.values():  # each file written is said, on stderr
+        assert f"wrote {path}" in r.stderr
 
 
 def test_sweep_table_and_chart(runner):
@@ -81,15 +83,23 @@ def test_wrong_manual_twin_is_reported_and_exits_1(runner, tmp_path):
 
 def test_compare_and_fail_above(runner, tmp_path):
     base = tmp_path / "base.json"
-    args = ["jnp.sin", "--a", "3", "--batch", "2", *QUICK, "--variants", "jit-vmap"]
+    # 6 samples a run: enough for the Mann-Whitney U test to reach p < 0.05 (2 never can)
+    args = ["jnp.sin", "--a", "3", "--batch", "2", "--runs", "6", "--min-time", "0",
+            "--variants", "jit-vmap"]
     assert run(runner, *args, "--export-json", str(base)).exit_code == 0
     data = json.loads(base.read_text())
-    data["results"][0]["median_s"] = 1e-12  # the baseline was impossibly fast
+    assert len(data["results"][0]["times_s"]) == data["results"][0]["samples"] >= 6
+    row = data["results"][0]
+    row.update(median_s=1e-12, q1_s=1e-12, q3_s=1e-12,  # the baseline was impossibly fast
+               times_s=[1e-12 * (1 + i / 100) for i in range(len(row["times_s"]))])
     base.write_text(json.dumps(data))
     r = run(runner, *args, "--compare", str(base), "--fail-above", "10")
     assert r.exit_code == 1, r.output
-    assert "change against" in r.output and "1 got slower by more than 10%" in r.output
-    data["results"][0]["median_s"] = 1e3     # ... or impossibly slow
+    flat = " ".join(r.output.split())
+    assert "✗ 1 regression: slower by more than 10% and beyond the noise" in flat
+    assert "✗ jnp.sin · batch 2 · jit-vmap: 1e-12" not in flat  # times in units, named
+    assert "✗ jnp.sin · batch 2 · jit-vmap: 0.001 ns →" in flat
+    row["median_s"] = 1e3     # ... or impossibly slow
     base.write_text(json.dumps(data))
     r = run(runner, *args, "--compare", str(base), "--fail-above", "10", "--json")
     assert r.exit_code == 0, r.output

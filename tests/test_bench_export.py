@@ -13,7 +13,8 @@ from dataclasses import replace
 from vmapx._bench.baseline import compare, load_baseline
 from vmapx._problem.surface import Surface
 from vmapx._render import export
-from vmapx._render.bench import fmt_time, render_bench, render_compare
+from vmapx._render.bench import fmt_time, render_bench
+from vmapx._render.compare import render_compare
 from vmapx._render.plot import to_svg
 from vmapx._report.bench import BenchReport, VariantResult
 from vmapx.cli.common import check_writable
@@ -70,11 +71,12 @@ def test_markdown_parses_and_holds_every_field():
     assert "`cpu`" in text and "JAX 0.0.test" in text and "x64 off" in text
     table = [line for line in text.splitlines() if line.startswith("|")]
     header = [c.strip() for c in table[0].strip("|").split("|")]
-    assert header == ["Function", "Batch", "Variant", "Compile [µs]", "Median [µs]",
+    # compile times (50 ms) in a unit of their own, not as 50000 µs beside µs medians
+    assert header == ["Function", "Batch", "Variant", "Compile [ms]", "Median [µs]",
                       "IQR [µs]", "Min [µs]", "Samples", "Speedup vs loop", "Matches loop"]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in table[2:]]
     assert len(rows) == len(SWEEP.results)
-    assert rows[1][:5] == ["`dot`", "8", "jit-vmap", "50000", "6"]
+    assert rows[1][:5] == ["`dot`", "8", "jit-vmap", "50", "6"]
     assert rows[4][-1] == "**no**" and rows[4][4] == ""
 
 
@@ -92,7 +94,11 @@ def test_compare_and_fail_above():
     assert [c.variant for c in with_compare.regressions] == ["jit-vmap"]
     assert replace(with_compare, fail_above=60).regressions == []
     text = _text(render_compare(with_compare))
-    assert "+50.0%" in text and "1 got slower by more than 20%" in text and "gone" in text
+    assert "+50.0%" in text and "1 regression: slower by more than 20%" in text
+    assert "gone" in text
+    # the regression is named, and marked without colour (no samples here: by the quartiles)
+    assert "✗ dot · batch 8 · jit-vmap: 4 µs → 6 µs (+50.0%)" in text
+    assert "✗ REGRESSION" in text and "p = iqr" in text
     assert "change against base.json" in _text(render_bench(with_compare), 120)
     assert compare(SWEEP.results, baseline, complete=False)[-1].function == "dot"
 
@@ -137,7 +143,7 @@ def _text(renderable, width=80):
 def test_render_fits_the_width(width):
     text = _text(render_bench(SWEEP), width)
     assert max(len(line) for line in text.splitlines()) <= width
-    assert "median ± IQR" in text and "700×" in text and "✗ values differ" in text
+    assert "q1–q3" in text and "700×" in text and "✗ values differ" in text
     assert "time per call against batch size" in text  # the sweep chart
     assert "■ jit-vmap" in text and "● loop" in text    # its legend
 
@@ -176,3 +182,82 @@ def test_a_failure_renders_its_error_and_exports_its_json():
     data = json.loads(export.to_json_text(rep))
     assert data["error"]["kind"] == "inconsistent_sizes" and data["results"] == []
     assert data["schema_version"] >= 2 and data["command"] == "bench"
+
+
+def _sampled(variant, times):
+    xs = sorted(times)
+    return result(variant, 8, xs[len(xs) // 2], times_s=list(times), q1_s=xs[len(xs) // 4],
+                  q3_s=xs[3 * len(xs) // 4], iqr_s=xs[3 * len(xs) // 4] - xs[len(xs) // 4])
+
+
+def test_a_change_within_the_noise_is_not_a_regression():
+    """The same noisy timings twice: medians 27% apart by chance, samples overlapping. It used
+    to fail the run (`--fail-above 20` was noise-blind); now the Mann-Whitney U test on both
+    runs' samples says it is noise, and a real slowdown is named."""
+    noisy_before = [1.0, 1.3, 0.9, 2.0, 1.1, 0.8, 1.9, 1.0, 1.2]
+    noisy_after = [1.4, 1.5, 0.9, 2.0, 1.4, 0.8, 1.9, 1.0, 1.5]
+    slow = [t * 3 for t in noisy_before]
+    before = report([_sampled("loop", noisy_before), _sampled("vmap", noisy_before)])
+    after = report([_sampled("loop", noisy_after), _sampled("vmap", slow)])
+    baseline = json.loads(export.to_json_text(before))
+    assert baseline["results"][0]["times_s"] == noisy_before  # the export keeps the samples
+    changes = compare(after.results, baseline, complete=True)
+    loop, vmap = changes
+    assert loop.change_pct == pytest.approx(100 * 0.3 / 1.1) and loop.test == "mann-whitney-u"
+    assert loop.p_value > 0.05 and not loop.beyond_noise
+    assert vmap.p_value < 0.001 and vmap.beyond_noise
+    judged = replace(after, compare=changes, baseline="base.json", fail_above=20)
+    assert [c.variant for c in judged.regressions] == ["vmap"]
+    text = _text(render_compare(judged))
+    assert "~ within noise" in text and "✗ REGRESSION" in text
+    assert "✗ dot · batch 8 · vmap: 1.1 s → 3.3 s (+200.0%, p = " in text
+    assert "1 slower by more than 20% but within the noise (not counted): loop" in text
+    assert "Mann-Whitney U" in text
+
+
+def test_noise_warnings_are_one_line_per_kind_per_function():
+    """A busy machine used to print one `! … wide spread …` line per variant (95 of 179
+    lines); now one line per kind names each variant with its figure and the remedy once."""
+    spread = ("wide spread: the IQR is {}% of the median; other programs may be competing "
+              "for the machine: close them, or raise --min-time / --runs")
+    rows = [result(v, b, 1e-3, warnings=[spread.format(30 + i)])
+            for b in (8, 64) for i, v in enumerate(("loop", "vmap", "jit-vmap"))]
+    rows[0] = replace(rows[0], warnings=[*rows[0].warnings, "the first sample took 4.0x the "
+                                         "median: caches were cold; raise --warmup"])
+    text = _text(render_bench(report(rows)), 100)
+    lines = [line for line in text.splitlines() if line.startswith("!")]
+    assert len(lines) == 2, text
+    flat = " ".join(text.split())
+    assert ("! wide spread (the IQR as a share of the median) in 6 of 6 timings (batch 8: "
+            "loop 30%, vmap 31%, jit-vmap 32%; batch 64: loop 30%, vmap 31%, jit-vmap 32%): "
+            "other programs") in flat
+    assert flat.count("raise --min-time / --runs") == 1
+    assert "a slow first sample (against the median) in 1 of 6 timings (batch 8: loop 4.0x)" \
+        in flat
+
+
+def test_spread_is_shown_as_the_middle_half_not_plus_minus():
+    text = _text(render_bench(report([result("loop", 5, 1.25e-3, q1_s=1.2e-3, q3_s=1.31e-3),
+                                      result("vmap", 5, 2e-4, q1_s=9e-5, q3_s=1.1e-3)])), 100)
+    assert "±" not in text and "q1–q3" in text
+    assert "1.2–1.31ms" in text and "90µs–1.1ms" in text
+
+
+def test_svg_title_names_the_device_once():
+    ns = "{http://www.w3.org/2000/svg}"
+    title = next(ET.fromstring(to_svg(SWEEP)).iter(f"{ns}text")).text
+    assert title.startswith("vmapx bench · cpu · JAX") and "cpu · cpu" not in title
+    gpu = replace(SWEEP, backend="gpu", device_kind="NVIDIA H200")
+    assert next(ET.fromstring(to_svg(gpu)).iter(f"{ns}text")).text.startswith(
+        "vmapx bench · gpu (NVIDIA H200) · JAX")
+
+
+def test_chart_shows_every_series_where_they_overlap():
+    """loop and loop-jit at the same times used to share cells: the later marker hid the
+    loop baseline. Every series' marker is on the chart, at every batch size."""
+    rows = [result(v, b, t) for b, t in ((8, 1e-3), (64, 8e-3), (512, 6e-2))
+            for v in ("loop", "loop-jit")] + [result("jit-vmap", b, 1e-5) for b in (8, 64, 512)]
+    text = _text(render_bench(report(rows)), 100)
+    chart = text.split("time per call against batch size")[1].split("batch size")[0]
+    assert chart.count("●") == 3 and chart.count("○") == 3 and chart.count("■") == 3
+    assert "moved a row or two apart" in text

@@ -196,3 +196,19 @@ def test_letters_name_arguments_by_position_for_any_function(runner):
     data = json.loads(r.stdout)  # abstract: a 40 TB input answers at once
     assert data["inputs"][0]["name"] == "x"
     assert data["outputs"][0]["shape"] == [100000, 100000, 1000]
+
+
+def test_in_axes_of_the_wrong_length_are_shown_as_given_and_suggestions_start_near(runner):
+    r = runner.invoke(app, ["shape", "jnp.add", "--a", "2,3", "--b", "2,3", "--in-axes",
+                            "0,0,0"])
+    assert r.exit_code == 1
+    assert r.stdout.splitlines()[0] == "vmap(jnp.add) · in_axes (0,0,0)"  # not (—,—)
+    table = r.stdout.split("in_axes that work (closest to yours first)")[1]
+    first = [line for line in table.splitlines() if "[" in line][0]
+    assert "0,0 " in first  # 0,0 is the closest to 0,0,0 (None,0 came first)
+    assert "try --in-axes 0,0" in " ".join(r.stdout.split())
+
+
+def test_out_axes_table_marks_the_batch_dim_without_colour(runner):
+    r = runner.invoke(app, ["shape", "jnp.add", "--a", "3,3", "--b", "3,3"])
+    assert "│ [B,3] │" in r.stdout and "│ [3,B] │" in r.stdout  # sizes equal: [3,3] twice

@@ -87,6 +87,8 @@ def test_svg_and_html_exports(runner, tmp_path):
     assert r.exit_code == 0, r.output
     assert svg.read_text().startswith("<svg") and "dot_general" in svg.read_text()
     assert "<html" in html.read_text().lower() and "reduce_sum" in html.read_text()
+    assert f"wrote {svg}" in r.stderr and f"wrote {html}" in r.stderr  # said, on stderr
+    assert "wrote" not in r.stdout
 
 
 def test_unwritable_export_path_is_exit_2(runner, tmp_path):

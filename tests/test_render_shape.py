@@ -25,7 +25,7 @@ def test_tables_fit_80_columns_and_show_everything():
     assert all(len(line) <= 80 for line in text.splitlines())
     assert text.splitlines()[0] == "vmap(jnp.add) · in_axes (0,—) · out_axes (0) · batch size 2"
     for needle in ["inputs", "outputs", "where the batch axis lands for each out_axes",
-                   "b (from a)", "f32[3,5]", "0 ≡ -3 ◀", "1 ≡ -2", "2 ≡ -1", "[3,5,2]"]:
+                   "b (from a)", "f32[3,5]", "0 ≡ -3 ◀", "1 ≡ -2", "2 ≡ -1", "[3,5,B]", "B is the batch axis (size 2)"]:
         assert needle in text, needle
 
 

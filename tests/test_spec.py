@@ -71,7 +71,7 @@ def test_parse_axes_bad(text):
 
 @pytest.mark.parametrize("text, pair", [
     ("axis=0", ("axis", 0)), ("axis=(0, 1)", ("axis", (0, 1))), ("keepdims=True", ("keepdims", True)),
-    ("mode='same'", ("mode", "same")), ("mode=same", ("mode", "same")), ("x=-1.5", ("x", -1.5)),
+    ("mode='same'", ("mode", "same")), ("x=-1.5", ("x", -1.5)),
     ("axis=None", ("axis", None)),
 ])
 def test_parse_static_good(text, pair):
@@ -83,6 +83,15 @@ def test_parse_static_bad(text):
     with pytest.raises(SpecError) as info:
         parse_static(text)
     assert "NAME=VALUE" in info.value.hint or "literal" in info.value.message
+
+
+def test_parse_static_bare_word_is_refused_with_how_to_quote():
+    # `--static axis=foo` used to become the string 'foo' and fail deep in JAX
+    with pytest.raises(SpecError) as info:
+        parse_static("axis=foo")
+    assert "'foo' is not a Python literal" in info.value.message
+    assert "--static axis=\"'foo'\"" in info.value.hint
+    assert parse_static("axis='foo'") == ("axis", "foo")  # the hint, as the shell passes it
 
 
 def test_format_shape_uses_jax_notation():

@@ -9,14 +9,17 @@ Every report renders as the CLI's tables in Jupyter/IPython and with `print()`, 
 `.ok`, `.error`, `.notes`, `.levels` and `.to_json()`.
 """
 
+# Kept equal to pyproject.toml's version (tests/test_docs_examples.py checks it).
+__version__ = "0.1.0"
+
 from vmapx.errors import SpecError as SpecError
 from vmapx.errors import TargetError as TargetError
 from vmapx.errors import UsageError as UsageError
 from vmapx.errors import VmapFailure as VmapFailure
 from vmapx.errors import VmapxError as VmapxError
 
-__all__ = ["shape", "jaxpr", "bench", "JaxprSettings", "BenchSettings", "VmapxError", "SpecError", "TargetError", "UsageError",
-           "VmapFailure"]
+__all__ = ["shape", "jaxpr", "bench", "JaxprSettings", "BenchSettings", "VmapxError",
+           "SpecError", "TargetError", "UsageError", "VmapFailure", "__version__"]
 
 
 # Each public function lives beside its analysis; imported on first use.

@@ -49,3 +49,4 @@ class VmapFailure(VmapxError):
         self.detail = kind
         self.jax_message = jax_message
         self.short = short or message
+        self.traceback: str | None = None  # where the exception JAX or the user raised came from

@@ -12,7 +12,7 @@ from vmapx._problem.surface import Surface
 from vmapx.errors import VmapFailure
 from vmapx._text.objects import object_for, ref_to
 from vmapx._text.specs import format_shape
-from vmapx._text.target import is_user_frame, user_location
+from vmapx._text.target import VMAPX_DIR, is_user_frame, user_location
 
 # Stable prefixes of JAX messages that mean "a traced value was needed as a concrete one".
 _DATA_DEPENDENT_PREFIXES = (
@@ -66,8 +66,38 @@ def _data_dependent_kind(exc: BaseException) -> str | None:
     return None
 
 
+def user_traceback(exc: BaseException) -> str:
+    """The exception's traceback for --debug: the chain JAX raised (its own message last),
+    from the first frame outside vmapx down to where it was raised, the user's frames among
+    them (JAX's filtering has removed its internals). vmapx's frames above are left out."""
+    te = traceback.TracebackException.from_exception(exc)
+    for t in _chain(te):
+        frames = list(t.stack)
+        first = next((i for i, f in enumerate(frames) if not f.filename.startswith(VMAPX_DIR)),
+                     0)
+        t.stack = traceback.StackSummary.from_list(frames[first:])
+    return "".join(te.format()).rstrip()
+
+
+def _chain(te: traceback.TracebackException) -> list[traceback.TracebackException]:
+    out, seen = [], set()
+    while te is not None and id(te) not in seen:
+        seen.add(id(te))
+        out.append(te)
+        te = te.__cause__ or (None if te.__suppress_context__ else te.__context__)
+    return out
+
+
 def classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[str, tuple, str]],
              surface: Surface = Surface()) -> VmapFailure:
+    """Explain `exc` (see `_classify`), keeping its traceback for --debug."""
+    failure = _classify(exc, stage, fn_name, examples, surface)
+    failure.traceback = user_traceback(exc)
+    return failure
+
+
+def _classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple[str, tuple, str]],
+              surface: Surface) -> VmapFailure:
     """Explain `exc`, raised tracing `fn_name` on its per-example inputs (`stage="example"`) or
     under vmap (`stage="vmap"`). `examples` is (name, per-example shape, dtype) per argument.
 

@@ -42,7 +42,7 @@ def diagnose(problem: Problem, failure: VmapFailure, rows: list[ExploreRow] | No
         best = problem.surface.set("in_axes", in_axes_text(suggestions[0].in_axes))
         hint = f"try {best}" + (f"; {hint}" if hint else "")
     return ErrorInfo(failure.kind, failure.message, hint, suggestions, jax_message,
-                     failure.detail)
+                     failure.detail, getattr(failure, "traceback", None))
 
 
 def explore(problem: Problem, enough: int | None = None
@@ -60,7 +60,8 @@ def explore(problem: Problem, enough: int | None = None
         total *= len(o)
     combos = itertools.islice(itertools.product(*options), ENUM_CAP)
     trees = [len(list(leaves(a.tree))) > 1 for a in problem.bound.args]
-    ordered = sorted(combos, key=lambda c: _distance(c, mine, trees))
+    near = mine if mine is not None else _nearest((problem.request.in_axes or (0,))[0], ranks)
+    ordered = sorted(combos, key=lambda c: _distance(c, near, trees))
     if mine is not None and mine not in ordered:
         ordered.insert(0, mine)
     rows, traced, working = [], 0, 0
@@ -109,6 +110,15 @@ def _normalise(in_axes: Any, ranks: list[int]) -> tuple | None:
             return tuple(axes)
         out.append(None if ax is None else ax % r)
     return tuple(out)
+
+
+def _nearest(in_axes: Any, ranks: list[int]) -> tuple | None:
+    """For in_axes of the wrong length (`0,0,0` for two arguments), what to rank the
+    suggestions by: its first entries, the last one repeated if it is short."""
+    if not isinstance(in_axes, (tuple, list)) or not in_axes:
+        return None
+    fitted = (list(in_axes) + [in_axes[-1]] * len(ranks))[: len(ranks)]
+    return _normalise(tuple(fitted), ranks)
 
 
 def _distance(combo: tuple, mine: tuple | None, trees: list[bool]) -> tuple[int, int, int]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from vmapx._analysis.abstract import level_infos
+from vmapx._analysis.explain import user_traceback
 from vmapx._analysis.explore import diagnose
 from vmapx._analysis.tracing import x64_for
 from vmapx._bench import device as devices
@@ -181,11 +182,12 @@ def _run_case(case: Case, names: list[str], settings: BenchSettings, tick: float
     base = functools.partial(VariantResult, case.function, math.prod(case.batch_shape),
                              inputs=case.describe(), batch_shape=case.batch_shape)
     try:
-        reference, ref_error = values.block(built["loop"].run()), None
+        reference, ref_error, ref_tb = values.block(built["loop"].run()), None, None
     except VmapxError:
         raise
     except Exception as exc:  # the user's function raised while the loop ran it
         reference, ref_error = None, values.short_error(exc)
+        ref_tb = user_traceback(exc)
     for name in names:
         progress.begin(f"{case.function} · batch {_batch(case)} · {name}")
         if name in case.skipped:
@@ -193,7 +195,8 @@ def _run_case(case: Case, names: list[str], settings: BenchSettings, tick: float
                                 detail=case.skipped[name]))
         elif ref_error is not None:
             results.append(base(name, None, None, None, None, 0, None, None, status="error",
-                                detail=f"the loop (the reference) failed: {ref_error}"))
+                                detail=f"the loop (the reference) failed: {ref_error}",
+                                traceback=ref_tb))
         else:
             results.append(_run_variant(name, built[name], reference, settings, tick, base))
         progress.advance()
@@ -208,9 +211,9 @@ def _run_variant(name: str, variant: Any, reference: Any, settings: BenchSetting
     from vmapx._bench import values
 
     def failed_(status: str, detail: str, compile_s: float | None = None,
-                matches: bool | None = None) -> VariantResult:
+                matches: bool | None = None, tb: str | None = None) -> VariantResult:
         return base(name, compile_s, None, None, None, 0, None, matches, status=status,
-                    detail=detail)
+                    detail=detail, traceback=tb)
 
     clock, compile_s = settings.clock, None
     try:
@@ -222,7 +225,7 @@ def _run_variant(name: str, variant: Any, reference: Any, settings: BenchSetting
     except (KeyboardInterrupt, VmapxError):
         raise
     except Exception as exc:  # the user's function raised under this variant
-        return failed_("error", values.short_error(exc), compile_s)
+        return failed_("error", values.short_error(exc), compile_s, tb=user_traceback(exc))
     if name != "loop":
         problem = values.mismatch(out, reference)
         if problem:
@@ -231,7 +234,8 @@ def _run_variant(name: str, variant: Any, reference: Any, settings: BenchSetting
                     values.compile_count)
     return base(name, compile_s, stats.median, stats.iqr, stats.min, stats.samples, None, True,
                 max_s=stats.max, mean_s=stats.mean, reps_per_sample=stats.reps,
-                warnings=list(stats.warnings))
+                warnings=list(stats.warnings), q1_s=stats.q1, q3_s=stats.q3,
+                times_s=list(stats.times))
 
 
 def _with_speedups(results: list[VariantResult]) -> list[VariantResult]:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from vmapx._problem.surface import Surface
-from vmapx._report.bench import Change, VariantResult
+from vmapx._bench.stats import mann_whitney_u
+from vmapx._report.bench import ALPHA, Change, VariantResult
 from vmapx.errors import UsageError
 
 KEYS = {"function", "batch_size", "variant", "median_s"}
@@ -41,10 +42,35 @@ def load_baseline(source: Mapping[str, Any] | str | Path, surface: Surface
     return data, label
 
 
-def _change(function: str, batch_size: int, variant: str, baseline_s: float | None,
-            current_s: float | None) -> Change:
-    pct = ((current_s - baseline_s) / baseline_s * 100 if baseline_s and current_s else None)
-    return Change(function, batch_size, variant, baseline_s, current_s, pct)
+def _change(function: str, batch_size: int, variant: str, old: Mapping[str, Any] | None,
+            new: VariantResult | None) -> Change:
+    baseline_s = old.get("median_s") if old else None
+    current_s = new.median_s if new else None
+    if not (baseline_s and current_s):
+        return Change(function, batch_size, variant, baseline_s, current_s)
+    pct = (current_s - baseline_s) / baseline_s * 100
+    apart = _apart(_quartiles(baseline_s, old.get("iqr_s"), old.get("q1_s"), old.get("q3_s")),
+                   _quartiles(current_s, new.iqr_s, new.q1_s, new.q3_s))
+    before, after = list(old.get("times_s") or []), list(new.times_s)
+    if before and after:  # the samples differ, and by more than either run's spread
+        _, p = mann_whitney_u(after, before)
+        return Change(function, batch_size, variant, baseline_s, current_s, pct, p,
+                      p < ALPHA and apart, "mann-whitney-u")
+    return Change(function, batch_size, variant, baseline_s, current_s, pct, None, apart,
+                  "iqr")
+
+
+def _quartiles(median: float, iqr: float | None, q1: float | None, q3: float | None
+               ) -> tuple[float, float]:
+    """q1..q3; from an older export without them, median ± IQR/2."""
+    if q1 is not None and q3 is not None:
+        return q1, q3
+    half = (iqr or 0.0) / 2
+    return median - half, median + half
+
+
+def _apart(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[1] < b[0] or b[1] < a[0]
 
 
 def compare(results: list[VariantResult], baseline: Mapping[str, Any], complete: bool
@@ -53,12 +79,12 @@ def compare(results: list[VariantResult], baseline: Mapping[str, Any], complete:
     when the run is `complete` (not interrupted), those the baseline has and this run lacks."""
     # matched on the batch's shape too: a 4×5 nest is not a 5×4 one (older exports have none)
     old = {(r["function"], r["batch_size"], tuple(r.get("batch_shape") or ()), r["variant"]):
-           r.get("median_s") for r in baseline["results"]}
+           r for r in baseline["results"]}
     out = []
     for r in results:
         key = (r.function, r.batch_size, tuple(r.batch_shape or ()), r.variant)
-        median = old.pop(key) if key in old else old.pop((*key[:2], (), key[3]), None)
-        out.append(_change(r.function, r.batch_size, r.variant, median, r.median_s))
+        before = old.pop(key) if key in old else old.pop((*key[:2], (), key[3]), None)
+        out.append(_change(r.function, r.batch_size, r.variant, before, r))
     if complete:
-        out += [_change(f, b, v, median, None) for (f, b, _, v), median in old.items()]
+        out += [_change(f, b, v, before, None) for (f, b, _, v), before in old.items()]
     return out

@@ -33,6 +33,9 @@ class Stats:
     samples: int
     reps: int
     warnings: list[str] = field(default_factory=list)
+    q1: float = 0.0             # the quartiles: the middle half of the samples lies in q1..q3
+    q3: float = 0.0
+    times: list[float] = field(default_factory=list)  # every sample, in the order taken
 
 
 def resolution(clock: Clock, tries: int = 200) -> float:
@@ -85,9 +88,10 @@ def summarize(times: list[float], reps: int) -> Stats:
     """Median, IQR, min, max and mean of per-call times, with the warnings they call for."""
     xs = sorted(times)
     med = statistics.median(xs)
-    iqr = quantile(xs, 0.75) - quantile(xs, 0.25)
+    q1, q3 = quantile(xs, 0.25), quantile(xs, 0.75)
+    iqr = q3 - q1
     return Stats(med, iqr, xs[0], xs[-1], statistics.fmean(xs), len(xs), reps,
-                 spread_warnings(times, med, iqr))
+                 spread_warnings(times, med, iqr), q1, q3, list(times))
 
 
 def spread_warnings(times: list[float], med: float, iqr: float) -> list[str]:
@@ -134,3 +138,66 @@ def measure(call: Callable[[], object], settings: BenchSettings, clock: Clock,
             "the figures: inputs changed shape or dtype between calls, or a jit cache was too "
             "small; make the shapes fixed, or raise --warmup if it settles")
     return stats
+
+
+def mann_whitney_u(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """The Mann-Whitney U test of two samples: U of `xs` (pairs with x > y, a tie counting
+    1/2) and the two-sided p-value that both come from one distribution.
+
+    As scipy.stats.mannwhitneyu(method="auto") computes it: the exact distribution of U when
+    there are no ties and a sample has at most 8 values, else the normal approximation with
+    the tie correction and a continuity correction.
+    """
+    n1, n2 = len(xs), len(ys)
+    if not n1 or not n2:
+        raise ValueError("both samples need at least one value")
+    ranks = _ranks(list(xs) + list(ys))
+    u1 = sum(ranks[:n1]) - n1 * (n1 + 1) / 2
+    u = max(u1, n1 * n2 - u1)
+    ties = _tie_counts(list(xs) + list(ys))
+    if min(n1, n2) <= 8 and not ties:
+        return u1, min(1.0, 2 * _exact_sf(int(u), n1, n2))
+    n = n1 + n2
+    mu = n1 * n2 / 2
+    var = n1 * n2 / 12 * ((n + 1) - sum(t ** 3 - t for t in ties) / (n * (n - 1)))
+    if var <= 0:  # every value the same: no evidence of a difference
+        return u1, 1.0
+    z = (u - mu - 0.5) / math.sqrt(var)
+    return u1, min(1.0, math.erfc(z / math.sqrt(2)))
+
+
+def _ranks(values: list[float]) -> list[float]:
+    """1-based ranks, ties sharing their average rank."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def _tie_counts(values: list[float]) -> list[int]:
+    counts: dict[float, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return [c for c in counts.values() if c > 1]
+
+
+def _exact_sf(u: int, n1: int, n2: int) -> float:
+    """P(U >= u) under the null hypothesis: the arrangements of the two samples counted by
+    U, the coefficients of the Gaussian binomial coefficient [n1+n2 choose n1] in q."""
+    m, n = sorted((n1, n2))
+    deg = m * n
+    ways = [1] + [0] * deg
+    for i in range(1, m + 1):  # times (1 - q^(n+i)) / (1 - q^i), every term exact
+        k = n + i
+        for d in range(deg, k - 1, -1):
+            ways[d] -= ways[d - k]
+        for d in range(i, deg + 1):
+            ways[d] += ways[d - i]
+    return sum(ways[u:]) / math.comb(n1 + n2, n1)

@@ -82,13 +82,24 @@ def _figures(stage: Any) -> dict[str, float] | None:
         return None
 
 
-def lower(traced: Any, *, cost: bool, compile: bool, stage: str) -> Lowered:
+def _stablehlo(lowered: Any, source_info: bool) -> str:
+    if source_info:
+        try:
+            return lowered.as_text(debug_info=True)
+        except TypeError:  # a JAX whose as_text takes no debug_info: without locations
+            pass
+    return lowered.as_text()
+
+
+def lower(traced: Any, *, cost: bool, compile: bool, stage: str, source_info: bool = False
+          ) -> Lowered:
     """Lower a `jax.jit(f).trace(...)` result: XLA's estimates on the lowered module; with
-    `compile`, the compiled module's estimates and `memory_analysis()` instead."""
+    `compile`, the compiled module's estimates and `memory_analysis()` instead. StableHLO
+    carries its source locations with `source_info`."""
     if not cost and stage == "jaxpr":
         return Lowered(None)
     lowered = traced.lower()
-    stablehlo = lowered.as_text() if stage == "stablehlo" else None
+    stablehlo = _stablehlo(lowered, source_info) if stage == "stablehlo" else None
     if not compile and stage != "hlo":
         figures = _figures(lowered) if cost else None
         return Lowered(Cost(**figures, source="lowered") if figures else None, stablehlo)

@@ -13,6 +13,7 @@ from vmapx._jaxpr.diff import align, batch_axes, equations, primitive_counts, ve
 from vmapx._jaxpr.loop import growth
 from vmapx._jaxpr.pitfalls import find
 from vmapx._jaxpr.settings import JaxprSettings
+from vmapx._jaxpr.stages import clean_hlo, stage_ops
 from vmapx._problem.problem import Problem
 from vmapx._report.jaxpr import Cost, JaxprReport, Version
 from vmapx._text.specs import short_dtype
@@ -82,9 +83,14 @@ def _compare(problem: Problem, traced: Traced, versions: dict[str, Version | Non
                     traced.man.jaxpr if traced.man is not None else None,
                     man.label if man is not None else "the hand-batched version")
     top = problem.levels[0]
+    other = man if man is not None else loop
+    stage_rows = (align(vm.stage_ops, other.stage_ops)
+                  if other is not None and vm.stage_ops is not None
+                  and other.stage_ops is not None else [])
     return JaxprReport(problem.name, top.size, list(top.axes), versions, against, rows, said,
                        loop_rows, loop_verdict, warnings, None, notes, settings.stage,
-                       settings.inline, level_infos(problem), input_infos(problem))
+                       settings.inline, level_infos(problem), input_infos(problem),
+                       stage_alignment=stage_rows)
 
 
 def _show(closed: Any, settings: JaxprSettings) -> str:
@@ -93,7 +99,21 @@ def _show(closed: Any, settings: JaxprSettings) -> str:
 
 
 def _lower(traced: Any, settings: JaxprSettings, stage: str) -> Lowered:
-    return lower(traced, cost=settings.costs, compile=settings.compile, stage=stage)
+    return lower(traced, cost=settings.costs, compile=settings.compile, stage=stage,
+                 source_info=settings.source_info)
+
+
+def _stage(low: Lowered, settings: JaxprSettings) -> dict[str, Any]:
+    """The chosen stage's text (HLO without its location metadata unless --source-info) and
+    its ops, for a Version."""
+    if settings.stage == "jaxpr":
+        return {"stage_text": None}
+    text = low.stablehlo if settings.stage == "stablehlo" else low.hlo
+    if text is None:
+        return {"stage_text": None}
+    if settings.stage == "hlo":
+        text = clean_hlo(text, settings.source_info)
+    return {"stage_text": text, "stage_ops": stage_ops(text, settings.stage)}
 
 
 def _cost_note(cost: Cost | None, settings: JaxprSettings) -> str | None:
@@ -108,9 +128,9 @@ def _version(label: str, traced: Any, axes: list | None, settings: JaxprSettings
                    primitive_counts(closed), equations(closed, axes), low.cost,
                    _cost_note(low.cost, settings),
                    _inlined(closed, label, settings, notes) if settings.inline else None,
-                   low.stablehlo or low.hlo,
                    outputs=[(short_dtype(d), s) for d, s in
-                            compat.shapes(compat.open_jaxpr(closed).outvars)])
+                            compat.shapes(compat.open_jaxpr(closed).outvars)],
+                   **_stage(low, settings))
 
 
 def _inlined(closed: Any, label: str, settings: JaxprSettings, notes: list[str]) -> str | None:
@@ -134,9 +154,9 @@ def _loop_version(problem: Problem, traced: Traced, settings: JaxprSettings,
     of one iteration × B."""
     one, size = traced.one.jaxpr, problem.levels[0].size
     per, base = growth(traced.out_types, problem, size, one)
-    low = _lower(traced.one, settings, "jaxpr")
+    low = _lower(traced.one, settings, settings.stage)  # one iteration, at the stage shown
     cost = scaled(low.cost, size) if low.cost is not None else None
     return Version(f"loop over {size}", _show(one, settings), base + per * size,
                    primitive_counts(one), equations(one), cost, _cost_note(cost, settings),
                    _inlined(one, "the loop", settings, notes) if settings.inline else None,
-                   None, per, base, 1)
+                   per_example=per, base=base, text_batch=1, **_stage(low, settings))

@@ -130,6 +130,10 @@ def _run(argv: list[str], namespace: Mapping[str, Any]) -> Any:
         ctx.params, ctx.args, lookup_in(namespace), **({"rich_bar": False}
                                                       if name == "bench" else {}))
     _write_files(name, report, ctx.params)
+    if ctx.params.get("debug"):
+        from vmapx.cli.common import show_traceback
+
+        show_traceback(report)
     return report.to_json() if ctx.params.get("json") else report
 
 

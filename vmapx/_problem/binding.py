@@ -110,7 +110,13 @@ def bind(fn: Callable[..., Any], given: Mapping[str, Any], in_axes0: Any,
     positional = _letter_aliases(positional, names)
     unknown = [n for n in positional if n not in names]
     if unknown:
-        raise UsageError(f"{fn_name} has no parameter {unknown[0]!r}", _known_hint(ps, names, fn_name, surface))
+        typo = surface.option_typo(unknown[0])
+        if typo:  # the option's name first: `--inaxes` is far likelier `--in-axes` mistyped
+            raise UsageError(f"{surface.option(unknown[0])} is not an option: did you mean "
+                             f"{typo}? ({fn_name} has no parameter {unknown[0]!r} either)",
+                             f"write {typo}; " + _known_hint(ps, names, fn_name, surface))
+        raise UsageError(f"{fn_name} has no parameter {unknown[0]!r}",
+                         _known_hint(ps, names, fn_name, surface))
     _check_statics(ps, static, fn_name, surface)
     both = [n for n in given if n in static] + [n for n in positional if n in static]
     if both:

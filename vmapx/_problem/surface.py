@@ -10,6 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 
 
+# Each command's own options, by Python name: an unknown `--NAME` close to one of these is a
+# typo of the option, not an argument (tests/test_typos.py checks them against the commands).
+_SHARED = ("in_axes", "out_axes", "ranks", "batch", "static", "arg", "json", "debug", "mesh",
+           "mesh_axis", "shard")
+OPTIONS = {
+    "shape": _SHARED + ("axis_size", "explore"),
+    "jaxpr": _SHARED + ("axis_size", "manual", "stage", "inline", "source_info", "name_stack",
+                        "cost", "no_cost", "compile", "svg", "html"),
+    "bench": _SHARED + ("manual", "variants", "backend", "runs", "min_time", "warmup", "seed",
+                        "plot", "export_json", "export_csv", "export_markdown", "compare",
+                        "fail_above", "async_dispatch"),
+}
+
+
 @dataclass(frozen=True)
 class Surface:
     """The command (`shape`, `jaxpr`, `bench`) and whether it was typed (`cli`) or called."""
@@ -20,6 +34,16 @@ class Surface:
     def option(self, name: str) -> str:
         """`--in-axes` on the command line, `in_axes=` in Python."""
         return f"--{name.replace('_', '-')}" if self.cli else f"{name.replace('-', '_')}="
+
+    def option_typo(self, name: str) -> str | None:
+        """The command's option `--name` (a typo for an argument) is closest to, if close."""
+        import difflib
+
+        if not self.cli:
+            return None  # a Python keyword typo is Python's own TypeError
+        close = difflib.get_close_matches(name.replace("-", "_").lower(),
+                                          OPTIONS.get(self.command, _SHARED), n=1, cutoff=0.75)
+        return self.option(close[0]) if close else None
 
     def set(self, name: str, value: str) -> str:
         """`--in-axes 0,None` / `in_axes=(0, None)`: an option with a value, as typed."""

@@ -34,8 +34,13 @@ def _recorded(report: Any, width: int) -> Any:
     return console
 
 
-def to_text(report: Any, width: int = 100) -> str:
-    """The report as plain text, as the terminal would show it."""
+def to_text(report: Any, width: int | None = None) -> str:
+    """The report as plain text, as the terminal shows it (`print(report)`): at the
+    terminal's width, as the CLI's console measures it, unless `width` is given."""
+    if width is None:
+        from rich.console import Console
+
+        width = Console(force_jupyter=False).width
     return _recorded(report, width).export_text(styles=False)
 
 

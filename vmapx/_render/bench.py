@@ -6,6 +6,8 @@ Computes nothing the report does not hold (the chart only places its numbers on 
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderResult
@@ -33,7 +35,8 @@ def _machine(report: BenchReport) -> Text:
 
 def _header(report: BenchReport) -> Group:
     s = report.settings
-    how = Text(f"time per call: median ± IQR over ≥{s.get('runs')} samples and "
+    how = Text(f"time per call: median, and the middle half of the samples (q1–q3), over "
+               f"≥{s.get('runs')} samples and "
                f"≥{s.get('min_time_s')} s per variant, each sample ≥{fmt_time(s.get('sample_time_s'))}"
                " of repeated calls, outputs blocked; compile = lower + compile, apart; "
                "speedup = loop median / median", style="dim")
@@ -57,7 +60,49 @@ def _median(r: VariantResult) -> Text:
         return Text("✗ failed", style="bold red")
     if r.status == "skipped":
         return Text("– skipped", style="dim")
-    return Text(f"{tight_time(r.median_s)} ± {tight_time(r.iqr_s)}")
+    return Text(tight_time(r.median_s))
+
+
+def _spread(r: VariantResult) -> str:
+    """`1.20–1.31ms`: where the middle half of the samples lies (not a symmetric ± bar)."""
+    if r.q1_s is None or r.q3_s is None:
+        return DASH
+    lo, hi = tight_time(r.q1_s), tight_time(r.q3_s)
+    unit = lo.lstrip("0123456789.")
+    if unit and hi.endswith(unit) and hi[: -len(unit)].replace(".", "").isdigit():
+        lo = lo[: -len(unit)]  # `1.20–1.31ms`, the unit said once
+    return f"{lo}–{hi}"
+
+
+# A variant's warning, as stats words it, → (what, its figure): grouped one line per kind.
+_KINDS = ((re.compile(r"wide spread: the IQR is (\S+) of the median"),
+           "wide spread (the IQR as a share of the median)"),
+          (re.compile(r"the first sample took (\S+) the median"),
+           "a slow first sample (against the median)"),
+          (re.compile(r"compiled (\d+) times? while being timed"),
+           "compiled while timed (compilations)"))
+
+
+def _warning_lines(rows: list[VariantResult], sweep: bool) -> list[Text]:
+    """One line per kind of warning for a function's timings: which variants, each one's
+    figure, and the remedy once (not one line per variant: on a busy machine most are)."""
+    timed = sum(r.status == "timed" for r in rows)
+    groups: dict[tuple[str, str], dict[int, list[str]]] = {}
+    for r in rows:
+        for w in r.warnings:
+            said, _, remedy = w.rpartition("; ")
+            kind, figure = next(((name, m.group(1)) for rx, name in _KINDS
+                                 if (m := rx.match(said))), (said or w, ""))
+            groups.setdefault((kind, remedy if said else ""), {}).setdefault(
+                r.batch_size, []).append(f"{r.variant} {figure}".rstrip())
+    out = []
+    for (kind, remedy), by_batch in groups.items():
+        n = sum(map(len, by_batch.values()))
+        which = "; ".join((f"batch {b}: " if sweep else "") + ", ".join(names)
+                          for b, names in by_batch.items())
+        out.append(Text(f"! {kind} in {n} of {timed} timing{'s' * (timed != 1)} ({which})"
+                        + (f": {remedy}" if remedy else ""), style="yellow"))
+    return out
 
 
 def _table(report: BenchReport, function: str) -> Group:
@@ -70,16 +115,16 @@ def _table(report: BenchReport, function: str) -> Group:
         title.append(" · batch " + ", ".join(map(str, report.batch_sizes(function))),
                      style="bold")
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    cols = (["batch"] if sweep else []) + ["variant", "compile", "median ± IQR", "min",
+    cols = (["batch"] if sweep else []) + ["variant", "compile", "median", "q1–q3",
                                            "samples", "speedup"]
     for col in cols:
         table.add_column(col, no_wrap=True,
-                         justify="left" if col in ("variant", "median ± IQR") else "right")
+                         justify="left" if col in ("variant", "q1–q3") else "right")
     last_batch = None
     for r in rows:
         marker, colour = MARKERS.get(r.variant, ("·", ""))
         name = Text(f"{marker} ", style=colour).append(r.variant)
-        cells = [name, tight_time(r.compile_s), _median(r), tight_time(r.min_s),
+        cells = [name, tight_time(r.compile_s), _median(r), _spread(r),
                  str(r.samples) if r.samples else DASH, _speedup(r)]
         if sweep:
             cells.insert(0, str(r.batch_size) if r.batch_size != last_batch else "")
@@ -106,11 +151,8 @@ def _table(report: BenchReport, function: str) -> Group:
     if any(r.status == "error" for r in rows):
         parts.append(Text.assemble(("hint: ", "bold green"), (
             "`vmapx shape` with the same arguments explains a failing function in your "
-            "argument names; --debug shows the traceback")))
-    for r in rows:
-        where = f"{r.variant}" + (f" (batch {r.batch_size})" if sweep else "")
-        for w in r.warnings:
-            parts.append(Text(f"! {where}: {w}", style="yellow"))
+            "argument names, and with --debug shows the traceback")))
+    parts += _warning_lines(rows, sweep)
     if sweep and any(r.median_s for r in rows):
         parts.append(SweepChart(rows))
     return Group(*parts)
@@ -135,6 +177,32 @@ class SweepChart:
                 self.series.setdefault(r.variant, []).append((r.batch_size, r.median_s))
         self.batches = sorted({b for pts in self.series.values() for b, _ in pts})
 
+    def _grid(self, width: int, h: int, col: Any, row: Any
+              ) -> tuple[list[list[tuple[str, str] | None]], bool]:
+        """Lines first, then every marker; a marker whose cell another one took moves a row
+        or two (said under the chart), so no series hides another (the loop baseline did)."""
+        grid: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(h)]
+        for variant, pts in self.series.items():
+            mark, colour = MARKERS.get(variant, ("·", ""))
+            pts = sorted(pts)
+            for (b0, t0), (b1, t1) in zip(pts, pts[1:]):
+                c0, c1 = col(b0), col(b1)
+                for c in range(c0 + 1, c1):
+                    frac = (c - c0) / (c1 - c0)
+                    r = round(row(t0) + (row(t1) - row(t0)) * frac)
+                    if grid[r][c] is None:
+                        grid[r][c] = ("·", colour)
+        nudged = False
+        for variant, pts in self.series.items():  # markers last: a point is never hidden
+            mark, colour = MARKERS.get(variant, ("·", ""))
+            for b, t in pts:
+                r, c = round(row(t)), col(b)
+                free = [x for x in (r, r - 1, r + 1, r - 2, r + 2) if 0 <= x < h and
+                        (grid[x][c] is None or grid[x][c][0] == "·")]
+                nudged = nudged or (bool(free) and free[0] != r)
+                grid[free[0] if free else r][c] = (mark, colour)
+        return grid, nudged
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         times = [t for pts in self.series.values() for _, t in pts]
         lo, hi = math.log10(min(times)), math.log10(max(times))
@@ -151,19 +219,7 @@ class SweepChart:
         def row(t: float) -> float:
             return (hi - math.log10(t)) / (hi - lo) * (h - 1)
 
-        grid: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(h)]
-        for variant, pts in self.series.items():
-            mark, colour = MARKERS.get(variant, ("·", ""))
-            pts = sorted(pts)
-            for (b0, t0), (b1, t1) in zip(pts, pts[1:]):
-                c0, c1 = col(b0), col(b1)
-                for c in range(c0 + 1, c1):
-                    frac = (c - c0) / (c1 - c0)
-                    r = round(row(t0) + (row(t1) - row(t0)) * frac)
-                    if grid[r][c] is None:
-                        grid[r][c] = ("·", colour)
-            for b, t in pts:
-                grid[round(row(t))][col(b)] = (mark, colour)
+        grid, nudged = self._grid(width, h, col, row)
         yield Text("time per call against batch size (both log scales)", style="bold")
         for i, line in enumerate(grid):
             label = ""
@@ -190,6 +246,9 @@ class SweepChart:
             line.append(f"{mark} ", style=colour).append(f"{variant}  ")
             used += len(variant) + 4
         yield line
+        if nudged:
+            yield Text(" " * (label_w + 2) + "(points that fall on the same cell are moved a "
+                       "row or two apart, so each shows)", style="dim")
 
 
 def render_bench(report: BenchReport, show_jax_message: bool = False) -> Group:
@@ -216,34 +275,7 @@ def render_bench(report: BenchReport, show_jax_message: bool = False) -> Group:
         parts.append(render_mesh(report.mesh, ("timings",)))
     parts += [Text(""), done]
     if report.compare is not None:
+        from vmapx._render.compare import render_compare
+
         parts.append(render_compare(report))
-    return Group(*parts)
-
-
-def render_compare(report: BenchReport) -> Group:
-    """The change of each median against the baseline export."""
-    table = Table(title=Text(f"change against {report.baseline}", style="bold"),
-                  title_justify="left")
-    for col in ("function", "batch", "variant", "baseline", "now", "change"):
-        table.add_column(col, no_wrap=True, justify="right" if col in ("batch", "baseline",
-                                                                       "now", "change")
-                         else "left")
-    fail_above = report.fail_above
-    for c in report.compare or []:
-        pct = c.change_pct
-        if pct is None:
-            cell = Text("new" if c.baseline_s is None else "gone" if c.current_s is None
-                        else DASH, style="dim")
-        else:
-            slow = fail_above is not None and pct > fail_above
-            cell = Text(f"{pct:+.1f}%", style="bold red" if slow else "red" if pct > 5
-                        else "green" if pct < -5 else "")
-        table.add_row(c.function, str(c.batch_size), c.variant, fmt_time(c.baseline_s),
-                      fmt_time(c.current_s), cell)
-    parts: list = [table]
-    if fail_above is not None:
-        worse = len(report.regressions)
-        parts.append(Text(f"{worse} got slower by more than {fail_above:g}%", style="bold red")
-                     if worse else Text(f"none got slower by more than {fail_above:g}%",
-                                        style="green"))
     return Group(*parts)

@@ -40,23 +40,34 @@ def _eqns_word(n: int) -> str:
     return f"{n} equation{'s' * (n != 1)}"
 
 
+def _count(v: Version, stage: str) -> str:
+    """What the panel shows, counted: the stage's ops (`7 StableHLO ops`), else equations."""
+    if stage == "jaxpr" or v.stage_ops is None:
+        return _eqns_word(v.eqn_count)
+    what = {"stablehlo": "StableHLO op", "hlo": "HLO instruction"}[stage]
+    n = len(v.stage_ops)
+    return f"{n} {what}{'s' * (n != 1)}"
+
+
 def _versions(report: JaxprReport) -> list[Any]:
     stage = report.stage
     what = _STAGE_TITLE[stage]
     vm, man, loop = (report.versions["vmap"], report.versions.get("manual"),
                      report.versions.get("loop"))
-    left, lw = _panel(vm, stage, f"{vm.label} · {what} · {_eqns_word(vm.eqn_count)}")
+    left, lw = _panel(vm, stage, f"{vm.label} · {what} · {_count(vm, stage)}")
     parts: list[Any] = []
     if man is not None:
         right, rw = _panel(man, stage, f"{man.label} (hand-batched) · {what} · "
-                           f"{_eqns_word(man.eqn_count)}")
+                           f"{_count(man, stage)}")
         parts.append(SideBySide(left, right, lw + rw + 1))
     else:
         parts.append(left)
     if loop is not None:
         grows = (f"{_eqns_word(loop.eqn_count)} at B={report.batch_size}"
                  f" = {loop.base} + {loop.per_example} per example")
-        loop_panel, _ = _panel(loop, "jaxpr", f"loop · one iteration (B=1) · {grows}")
+        if stage != "jaxpr" and loop.stage_ops is not None:
+            grows = _count(loop, stage)
+        loop_panel, _ = _panel(loop, stage, f"loop · one iteration (B=1) · {what} · {grows}")
         parts.append(loop_panel)
     return parts
 
@@ -83,26 +94,43 @@ def _alignment_table(report: JaxprReport, rows: list[AlignRow], other: Version |
     vm = report.versions["vmap"]
     heading = ("equations, aligned by primitive (batch axis highlighted)" if other is not None
                else "equations (batch axis highlighted)")
+    if report.stage != "jaxpr" and vm.stage_ops is not None:  # the stage shown, aligned
+        what = _STAGE_TITLE[report.stage]
+        heading = (f"{what} ops, aligned by op" if other is not None and
+                   other.stage_ops is not None else f"{what} ops")
+        rows = report.stage_alignment
+        vm = _as_stage(vm)
+        other = _as_stage(other) if other is not None and other.stage_ops is not None else None
     table = Table(title=title(heading), title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)
-    cols = ("#", vm.label, "output", "batch") + (
-        ("", "#", other.label, "output", "batch") if other is not None else ())
+    n = 4 if report.stage == "jaxpr" or vm.stage_ops is None else 3  # no batch axes there
+    side = ("#", vm.label, "output", "batch")[:n]
+    cols = side + (("", "#", other.label, "output", "batch")[:n + 1] if other is not None
+                   else ())
     for col in cols:
         table.add_column(col, no_wrap=col != "output", overflow="fold")
     if other is None:
         rows = [AlignRow(e.index, None, e.primitive, True) for e in vm.equations]
     for r in rows[:ALIGN_ROWS_SHOWN]:
         if other is None:
-            table.add_row(*_eqn_cells(vm.equations, r.vmap))
+            table.add_row(*_eqn_cells(vm.equations, r.vmap)[:n])
             continue
         mark = Text("=", style="green") if r.matched else Text("≠", style="yellow")
-        table.add_row(*_eqn_cells(vm.equations, r.vmap), mark,
-                      *_eqn_cells(other.equations, r.other), style=None if r.matched else "dim")
+        table.add_row(*_eqn_cells(vm.equations, r.vmap)[:n], mark,
+                      *_eqn_cells(other.equations, r.other)[:n],
+                      style=None if r.matched else "dim")
     parts: list[Any] = [table]
     if len(rows) > ALIGN_ROWS_SHOWN:
         parts.append(Text(f"… {len(rows) - ALIGN_ROWS_SHOWN} more rows (--json has them all)",
                           style="dim"))
     return Group(*parts)
+
+
+def _as_stage(v: Version) -> Version:
+    """The version with its stage's ops in place of its equations (for the one table)."""
+    from dataclasses import replace
+
+    return replace(v, equations=v.stage_ops or [])
 
 
 def _num(v: float | None) -> str:
@@ -123,7 +151,7 @@ def _costs_table(report: JaxprReport) -> Group:
                   pad_edge=False)
     with_memory = any(v is not None and v.cost is not None and v.cost.memory
                       for v in report.versions.values())
-    cols = ("version", "FLOPs", "transcendentals", "bytes", "vs vmap") + (
+    cols = ("version", "FLOPs", "transcendentals", "bytes", "FLOPs vs vmap") + (
         ("args mem", "out mem", "temp mem") if with_memory else ())
     for col in cols:
         table.add_column(col, justify="left" if col == "version" else "right",

@@ -99,7 +99,9 @@ def to_svg(report: BenchReport) -> str:
     panels = [f for f in report.functions
               if any(r.median_s for r in report.results if r.function == f)]
     height = 30 + PANEL_H * max(len(panels), 1)
-    body = [_text(10, 20, f"vmapx bench · {report.backend} · {report.device_kind} · "
+    kind = (f" ({report.device_kind})" if report.device_kind.lower() != report.backend.lower()
+            else "")  # `cpu`, not `cpu · cpu`; `gpu (NVIDIA H200)`
+    body = [_text(10, 20, f"vmapx bench · {report.backend}{kind} · "
                   f"JAX {report.jax_version} · x64 {'on' if report.x64 else 'off'}", size=14,
                   extra='font-weight="bold"')]
     for i, f in enumerate(panels):

@@ -16,8 +16,9 @@ from vmapx._report.shape import ShapeReport
 
 def _call(report: ShapeReport) -> Text:
     req = report.requested_in_axes
+    unfit = report.error is not None and report.error.kind == "in_axes_length"
     axes = (arg_axes_cells([i.name for i in report.inputs], [i.in_axis for i in report.inputs])
-            if report.inputs else
+            if report.inputs and not unfit else
             axes_cells(req) if isinstance(req, (list, tuple)) else axes_cells([req]))
     t = Text("vmap(", style="bold")
     t.append(report.function, style="bold cyan")
@@ -86,6 +87,7 @@ def _pattern_table(report: ShapeReport) -> Group:
     table = Table(title=title("where the batch axis lands for each out_axes"),
                   title_justify="left")
     table.add_column("out_axes", no_wrap=True)
+    size = report.batch_size
     for o in report.outputs:
         table.add_column(_label(o.path), no_wrap=True)
     rank = max(len(o.example_shape) for o in report.outputs)
@@ -93,13 +95,23 @@ def _pattern_table(report: ShapeReport) -> Group:
     current = [o.out_axis for o in report.outputs]
     for k in range(0, rank + 1):
         row = by_k[k]
-        cells = [shape_text(s, None, k) if s is not None else Text(DASH)
-                 for s in row.shapes]
+        cells = [_marked(s, k) if s is not None else Text(DASH) for s in row.shapes]
         mark = " ◀" if all(c == k for c in current) else ""
         table.add_row(Text(f"{k} ≡ {k - rank - 1}{mark}"), *cells)
-    rule = Text("rule: out_axes=k puts the batch axis at position k; going from k-1 to k swaps "
+    rule = Text(f"B is the batch axis{f' (size {size})' if size is not None else ''}; "
+                "rule: out_axes=k puts the batch axis at position k; going from k-1 to k swaps "
                 "axes k-1 and k (negative k counts from the end)", style="dim")
     return Group(table, rule)
+
+
+def _marked(shape: Any, k: int) -> Text:
+    """`[3,B]`: the batch dim named, not only coloured (sizes may be equal: `[3,3]`)."""
+    text = Text("[")
+    for i, d in enumerate(shape):
+        if i:
+            text.append(",")
+        text.append("B", style=BATCH_STYLE) if i == k else text.append(str(d))
+    return text.append("]")
 
 
 def error_panel(report: Any, show_jax_message: bool) -> Panel:

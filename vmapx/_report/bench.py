@@ -16,7 +16,8 @@ VARIANTS = ("loop", "loop-jit", "vmap", "jit-vmap", "lax-map", "manual", "jit-ma
 MANUAL = ("manual", "jit-manual")
 # The result fields that hold measurements: they differ from one run to the next.
 TIMING_FIELDS = ("compile_s", "median_s", "iqr_s", "min_s", "max_s", "mean_s", "samples",
-                 "speedup_vs_loop", "reps_per_sample", "warnings")
+                 "speedup_vs_loop", "reps_per_sample", "warnings", "q1_s", "q3_s", "times_s")
+ALPHA = 0.05  # a change is beyond the noise when the Mann-Whitney U test's p is below this
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,22 @@ class VariantResult:
     inputs: str = ""
     warnings: list[str] = field(default_factory=list)
     batch_shape: list[int] = field(default_factory=list)
+    traceback: str | None = None   # an `error` row's (--debug; not in the JSON)
+    q1_s: float | None = None      # the quartiles: the middle half of the samples, q1..q3
+    q3_s: float | None = None
+    times_s: list[float] = field(default_factory=list)  # every sample (per call), as taken
 
 
 @dataclass(frozen=True)
 class Change:
     """One (function, batch size, variant) against the baseline; None where one side lacks it;
-    `change_pct` is the change of the median in percent (None unless both sides have one)."""
+    `change_pct` is the change of the median in percent (None unless both sides have one).
+
+    `beyond_noise` says whether the change is larger than both runs' spread: the two runs'
+    middle halves (q1..q3) do not overlap and, by `test` "mann-whitney-u", a two-sided
+    Mann-Whitney U test on both runs' samples finds them different (`p_value` below ALPHA);
+    `test` is "iqr" for a baseline exported without its samples (the quartiles only).
+    """
 
     function: str
     batch_size: int
@@ -60,6 +71,9 @@ class Change:
     baseline_s: float | None
     current_s: float | None
     change_pct: float | None = None
+    p_value: float | None = None
+    beyond_noise: bool | None = None
+    test: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,8 +120,9 @@ class BenchReport(Report):
 
     @property
     def regressions(self) -> list[Change]:
-        """The changes slower than `fail_above` percent (none without both)."""
+        """The changes slower than `fail_above` percent and beyond the noise of both runs
+        (none without both)."""
         if self.compare is None or self.fail_above is None:
             return []
         return [c for c in self.compare if c.change_pct is not None
-                and c.change_pct > self.fail_above]
+                and c.change_pct > self.fail_above and c.beyond_noise]

@@ -37,6 +37,7 @@ class ErrorInfo:
     suggestions: list[Suggestion] = field(default_factory=list)
     jax_message: str | None = None
     detail: str | None = None        # a finer kind (pytree_prefix, rank_too_large, …) or kind
+    traceback: str | None = None     # the exception's traceback (--debug; not in the JSON)
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,13 @@ class Report(Displayable):
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready dicts and lists (strict JSON: no NaN or infinity)."""
+        data = jsonable(self._data())
+        # a traceback is for --debug (on stderr) and Python callers, not the JSON contract
+        for record in [data.get("error"), *(data.get("results") or [])]:
+            if isinstance(record, dict):
+                record.pop("traceback", None)
         return {"schema_version": SCHEMA_VERSION, "command": self.command, "ok": self.ok,
-                **jsonable(self._data())}
+                **data}
 
 
 def jsonable(obj: Any) -> Any:

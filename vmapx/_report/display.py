@@ -31,6 +31,7 @@ class Displayable:
         printer.text(str(self))
 
     def __str__(self) -> str:
+        """The terminal's text: `print(report)` shows what the command prints."""
         from vmapx._render import to_text
 
-        return to_text(self)
+        return to_text(self).rstrip("\n")

@@ -81,6 +81,7 @@ class Version:
     text_batch: int | None = None     # loop only
     # (short dtype, shape) per output as JAX traced it; empty for the loop (its text is B=1's)
     outputs: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    stage_ops: list[Equation] | None = None  # the ops of `stage_text`, read off it
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class JaxprReport(Report):
     levels: list[LevelInfo] = field(default_factory=list)
     inputs: list[InputInfo] = field(default_factory=list)
     mesh: MeshInfo | None = None     # on a device mesh (--mesh): shardings, collectives
+    # with a stage other than jaxpr: that stage's ops aligned by name, as `alignment` is
+    stage_alignment: list[AlignRow] = field(default_factory=list)
 
     def _data(self) -> dict[str, Any]:
         """The JSON names the earlier issues fixed (alignment rows name the other side,
@@ -139,6 +142,7 @@ class JaxprReport(Report):
             "notes": list(self.notes), "levels": [asdict(lv) for lv in self.levels],
             "inputs": [asdict(i) for i in self.inputs],
             "mesh": None if self.mesh is None else asdict(self.mesh),
+            "stage_alignment": rows(self.stage_alignment, self.alignment_with),
         }
 
 
@@ -154,6 +158,12 @@ def _version_json(v: Version, stage: str) -> dict[str, Any]:
         out["inlined_text"] = v.inlined_text
     if v.stage_text is not None:
         out[stage] = v.stage_text
-    if v.per_example is not None:
-        out.update(per_example=v.per_example, base=v.base, text_batch=v.text_batch)
+    if v.stage_ops is not None:
+        out["stage_op_count"] = len(v.stage_ops)
+        out["stage_ops"] = [{"index": e.index, "op": e.primitive,
+                             "outputs": [format_shape(s, d) for d, s in e.outputs]}
+                            for e in v.stage_ops]
+    if v.per_example is not None:  # eqn_count is at the batch size; `equations` one iteration's
+        out.update(per_example=v.per_example, base=v.base, text_batch=v.text_batch,
+                   equations_are="one iteration (B=1)", iteration_eqn_count=len(v.equations))
     return out

@@ -167,7 +167,10 @@ def parse_static(text: str) -> tuple[str, object]:
     try:
         return name, ast.literal_eval(value)
     except (ValueError, SyntaxError):
-        if value.isidentifier():
-            return name, value  # a bare word: a string, as the shell strips quotes
+        if value.isidentifier():  # a bare word: a string whose quotes the shell stripped?
+            raise SpecError(f"--static {name}: {value!r} is not a Python literal (a string "
+                            "needs quotes, and the shell removes one pair)",
+                            f"quote it twice: --static {name}=\"'{value}'\" (or True, False, "
+                            "None, a number, a tuple)") from None
         raise SpecError(f"--static {name}: {value!r} is not a Python literal",
                         f"write e.g. --static {name}=0, {name}=(0,1) or {name}=\"'same'\"") from None

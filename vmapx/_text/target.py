@@ -220,8 +220,8 @@ def user_location(exc: BaseException) -> str | None:
     return f"{f.filename}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
 
 
-_VMAPX_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_LIB_DIRS = (_VMAPX_DIR, os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep)
+VMAPX_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_LIB_DIRS = (VMAPX_DIR, os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep)
 
 
 def is_user_frame(filename: str) -> bool:

@@ -11,7 +11,7 @@ app = typer.Typer(
     name="vmapx",
     epilog="Exit codes: 0 ok · 1 your vmap fails for these inputs (explained) · 2 bad input.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, …)
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -20,9 +20,10 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        import sys
 
-        typer.echo(f"vmapx {version('vmapx')}")
+        # the package itself, imported before this module (an import here would be a cycle)
+        typer.echo(f"vmapx {sys.modules['vmapx'].__version__}")
         raise typer.Exit()
 
 

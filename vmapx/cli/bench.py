@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
 from vmapx._report.bench import VARIANTS
-from vmapx.cli.common import check_writable, guarded, named_args, print_json, write
+from vmapx.cli.common import (check_writable, guarded, named_args, print_json,
+                               show_traceback, write)
+from vmapx.cli.completion import complete_backend, complete_function, complete_variants
 from vmapx.cli.options import (ArgPairs, Debug, InAxesLevels, Json, Lookup, MeshAxis, MeshOpt,
                                OutAxesLevels, Ranks, ShardOpt, Static, mesh_options,
                                vmap_options)
 from vmapx.errors import SpecError, UsageError
 
-FileOpt = Optional[Path]
+FileOpt = Optional[str]  # a str, not a Path: Path('') would read as '.'
 
 
 def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
@@ -26,7 +27,8 @@ def _opt(*names: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
 def bench(
     ctx: typer.Context,
     function: Annotated[Optional[str], typer.Argument(
-        show_default=False, help="The function to time (jnp.NAME, pkg.module:fn, "
+        show_default=False, autocompletion=complete_function,
+        help="The function to time (jnp.NAME, pkg.module:fn, "
         "path/file.py:fn). Left out: the built-in suite from examples/.")] = None,
     batch: Annotated[Optional[str], _opt("--batch", metavar="N[,N…]", show=False, help=(
         "Batch sizes to sweep, e.g. 8,64,512; the shapes are then per-example (one vmap "
@@ -40,9 +42,12 @@ def bench(
         "A hand-batched version, e.g. examples/dot.py:batched_dot or just batched_dot from "
         "the same file: it takes the inputs as the outermost vmap does, each mapped input's "
         "batch axis moved to axis 0."))] = None,
-    variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False, help=(
-        "Which to time: " + ",".join(VARIANTS) + " [default: all]"))] = None,
+    variants: Annotated[Optional[str], _opt("--variants", metavar="LIST", show=False,
+                                            autocompletion=complete_variants, help=(
+        "Which to time, comma-separated (e.g. loop,vmap): " + ", ".join(VARIANTS)
+        + " [default: all]"))] = None,
     backend: Annotated[Optional[str], _opt("--backend", metavar="cpu|gpu|tpu", show=False,
+                                           autocompletion=complete_backend,
                                            help="Where to run [default: JAX's default]")] = None,
     runs: Annotated[int, _opt("--runs", min=1, metavar="N", help="At least this many samples.")] = 7,
     min_time: Annotated[float, _opt("--min-time", min=0.0, metavar="SECONDS",
@@ -62,8 +67,11 @@ def bench(
                                      help="Show the change against an earlier --export-json."
                                      )] = None,
     fail_above: Annotated[Optional[float], _opt("--fail-above", metavar="PCT", show=False,
-                                                help="With --compare: exit 1 when any variant "
-                                                "got slower by more than PCT percent.")] = None,
+                                                help="With --compare: exit 1 when a variant "
+                                                "got slower by more than PCT percent, beyond "
+                                                "the noise of both runs (their q1–q3 apart "
+                                                "and a Mann-Whitney U test on their samples, "
+                                                "p < 0.05).")] = None,
     async_dispatch: Annotated[bool, _opt(
         "--async-dispatch", help="Keep JAX's asynchronous CPU dispatch (noisier for tiny "
         "calls); by default CPU calls run synchronously, so each time is the computation's.")
@@ -76,7 +84,7 @@ def bench(
 ) -> None:
     """Time a Python loop, vmap, jit(vmap), lax.map and a hand-batched version, honestly.
 
-    Inputs are random, made once and put on the device; every variant is built once, outside the timer; compile time (lower + compile) is reported apart; each variant's values must match the loop's before it is timed; every call waits on all its outputs; calls are repeated so each sample is well above the timer's resolution. Reported: median ± IQR per call, min, samples, and the speedup against the loop.
+    Inputs are random, made once and put on the device; every variant is built once, outside the timer; compile time (lower + compile) is reported apart; each variant's values must match the loop's before it is timed; every call waits on all its outputs; calls are repeated so each sample is well above the timer's resolution. Reported per call: the median, the middle half of the samples (q1–q3), the samples taken, and the speedup against the loop.
 
     Without FUNCTION: the built-in suite (the seeds' functions from examples/). Give each argument's shape as --NAME SHAPE, as for vmapx shape (or an object in your code: --params @mymodel.py:init_params); with --batch 8,64,512 the shapes are per-example and every batch size is measured.
 
@@ -84,21 +92,18 @@ def bench(
 
     Examples:
 
-      vmapx bench
-
-      vmapx bench examples/dot.py:dot --batch 8,64,512 --plot dot.svg
-
-      vmapx bench jnp.dot --a 100 --b 100 --batch 5 --variants loop,vmap,jit-vmap
-
-      vmapx bench --export-json base.json ; vmapx bench --compare base.json --fail-above 20
-
-      vmapx bench examples/autovmap.py:foo --s f32[] --v 4,5,3 --m 4,5,3,3 --ranks 0,1,2
-
-      vmapx bench jnp.add --a 8,16,3 --b 8,16,3 --in-axes 0 --in-axes 1
-
-      vmapx bench examples/dot.py:dot --batch 64 --mesh data=8
-
-      vmapx bench tests/fixtures/nest_funcs.py:affine --params '{"W": "f32[3,5]", "b": [3]}' --x 5 --in-axes '{"W": null, "b": null},0' --batch 8,64
+    \b
+    vmapx bench
+    vmapx bench examples/dot.py:dot --batch 8,64,512 --plot dot.svg
+    vmapx bench jnp.dot --a 100 --b 100 --batch 5 --variants loop,vmap,jit-vmap
+    vmapx bench examples/dot.py:dot --export-json base.json
+    vmapx bench examples/dot.py:dot --compare base.json --fail-above 20
+    vmapx bench examples/autovmap.py:foo --s f32[] --v 4,5,3 --m 4,5,3,3 \\
+      --ranks 0,1,2
+    vmapx bench jnp.add --a 8,16,3 --b 8,16,3 --in-axes 0 --in-axes 1
+    vmapx bench examples/dot.py:dot --batch 64 --mesh data=8
+    vmapx bench tests/fixtures/nest_funcs.py:affine --x 5 --batch 8,64 \\
+      --params '{"W": "f32[3,5]", "b": [3]}' --in-axes '{"W": null, "b": null},0'
 
     With nested vmaps (--in-axes/--out-axes repeated, outermost first) or --ranks, vmap and jit-vmap are the nest of vmaps, loop and loop-jit one Python loop per level, lax-map one lax.map per level; --batch sweeps one vmap level only (the shapes give a nest's batch dims). Arguments may be pytrees (a JSON pytree of shapes). The hand-batched twin takes the inputs as the outermost vmap does, each mapped input's batch axis moved to axis 0; a module's declared twin is written for one vmap and is skipped for a nest.
 
@@ -227,12 +232,12 @@ def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
     in_axes, out_axes, ranks, static = axes
     lookup, rich_bar, on_mesh = how
     if function is None:  # the suite: options about a function are refused by the library
-        fn, given = None, named_args(extra, pairs or [])
+        fn, given = None, named_args(extra, pairs or [], "bench")
         options = {"levels_in": list(in_axes or []) or None, "levels_out": list(out_axes or
                    []) or None, "ranks": ranks, "static": list(static or []) or None}
     else:
         fn, given, options = vmap_options(function, extra, pairs, in_axes, out_axes, ranks,
-                                          static, lookup)
+                                          static, lookup, "bench")
     if not rich_bar:  # the library's own progress (in a notebook, a line it updates)
         return bench(fn, inputs=given, batch=batches, manual=manual, settings=settings,
                      _surface=Surface("bench"), **on_mesh, **options)
@@ -248,6 +253,8 @@ def _measure(extra: list[str], function: str | None, pairs: list[str] | None,
 
 
 def _show(report: Any, json: bool, debug: bool) -> None:
+    if debug:
+        show_traceback(report)
     if json:
         print_json(report.to_json())
         return

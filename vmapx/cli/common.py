@@ -13,6 +13,7 @@ from typing import Any, Callable, NoReturn
 import typer
 
 from vmapx.errors import SpecError, UsageError, VmapxError
+from vmapx._problem.surface import Surface
 from vmapx._text.inputs import to_spec
 from vmapx._text.objects import is_ref
 from vmapx._text.trees import parse_tree_spec
@@ -81,8 +82,9 @@ def guarded(debug: bool, body: Callable[[], int]) -> None:
     raise typer.Exit(code)
 
 
-def named_args(extra: list[str], pairs: list[str]) -> dict[str, ShapeSpec]:
-    """`--a 2,3 --b=f32[3]` (left over by the option parser) and `--arg NAME=SHAPE` → specs."""
+def named_args(extra: list[str], pairs: list[str], command: str = "") -> dict[str, ShapeSpec]:
+    """`--a 2,3 --b=f32[3]` (left over by the option parser) and `--arg NAME=SHAPE` → specs.
+    `command` names whose options a mistyped flag is compared with."""
     out: dict[str, ShapeSpec] = {}
     tokens = list(extra)
     i = 0
@@ -95,12 +97,16 @@ def named_args(extra: list[str], pairs: list[str]) -> dict[str, ShapeSpec]:
         name, eq, value = tok[2:].partition("=")
         if not eq:
             if i + 1 >= len(tokens) or tokens[i + 1].startswith("--"):
+                typo = Surface(command).option_typo(name) if command else None
+                if typo:
+                    raise UsageError(f"--{name} is not an option: did you mean {typo}?",
+                                     f"write {typo}; arguments are --NAME SHAPE")
                 raise SpecError(f"--{name} needs a shape",
                                 f"write e.g. --{name} f32[3,4] (or --{name} 3,4)")
             value = tokens[i + 1]
             i += 1
         i += 1
-        _add(out, name.replace("-", "_") if not name.isidentifier() else name, value)
+        _add(out, name.replace("-", "_") if not name.isidentifier() else name, value, command)
     for pair in pairs:
         name, eq, value = pair.partition("=")
         if not eq or not name.strip().isidentifier():
@@ -110,7 +116,7 @@ def named_args(extra: list[str], pairs: list[str]) -> dict[str, ShapeSpec]:
     return out
 
 
-def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
+def _add(out: dict[str, ShapeSpec], name: str, value: str, command: str = "") -> None:
     if not name.isidentifier():
         raise SpecError(f"--{name} is not an option or an argument name",
                         "run with --help to see the options; arguments are --NAME SHAPE")
@@ -119,7 +125,20 @@ def _add(out: dict[str, ShapeSpec], name: str, value: str) -> None:
     try:
         out[name] = to_spec(value) if is_ref(value) else parse_tree_spec(value)
     except SpecError as err:
+        typo = Surface(command).option_typo(name) if command else None
+        if typo:   # `--mesh-axes data`: a mistyped option, not a bad shape
+            raise UsageError(f"--{name.replace('_', '-')} is not an option: did you mean "
+                             f"{typo}?", f"write {typo} {value}") from None
         raise SpecError(f"--{name}: {err.message}", err.hint) from None
+
+
+def show_traceback(report: Any) -> None:
+    """--debug: the traceback of the exception behind a failing vmap (the chain down to the
+    user's frame, JAX's message last) on stderr, unwrapped, as Python prints one."""
+    tbs = [getattr(getattr(report, "error", None), "traceback", None)]
+    tbs += [getattr(r, "traceback", None) for r in getattr(report, "results", None) or []]
+    for tb in dict.fromkeys(tb for tb in tbs if tb):  # a bench's failing variants: each once
+        sys.stderr.write(tb + "\n")
 
 
 def print_json(data: Any) -> None:
@@ -133,9 +152,11 @@ _SUFFIX = {"--svg": ".svg", "--html": ".html", "--plot": ".svg", "--export-json"
 
 def check_writable(path: Path | str, option: str) -> None:
     """Refuse (exit 2), before any work starts, a file option that cannot be written."""
-    path = Path(path)
-    suffix = _SUFFIX.get(option, path.suffix)
+    suffix = _SUFFIX.get(option, Path(path).suffix)
     hint = f"give {option} a file in a folder you can write, e.g. {option} out{suffix}"
+    if not str(path).strip():
+        raise UsageError(f"{option} needs a file name (it was given an empty one)", hint)
+    path = Path(path)
     if path.is_dir():
         raise UsageError(f"{option} {path}: cannot write there (it is a directory)", hint)
     parent = path.parent if str(path.parent) else Path(".")
@@ -148,9 +169,13 @@ def check_writable(path: Path | str, option: str) -> None:
 
 
 def write(path: Path | str, text: str, option: str) -> None:
-    """Write an export; a failure is bad input (exit 2), said in the option's words."""
+    """Write a file an option asks for and say so on stderr (`wrote PATH`: stdout stays the
+    report's); a failure is bad input (exit 2), said in the option's words. Every file vmapx
+    writes goes through here."""
+    check_writable(path, option)
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{option} {path}: cannot write: {exc.strerror or exc}",
                          "give a file in a folder you can write to") from None
+    sys.stderr.write(f"wrote {path}\n")

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Mapping, Optional
 
 import typer
 
-from vmapx.cli.common import check_writable, guarded, print_json
+from vmapx.cli.common import check_writable, guarded, print_json, show_traceback, write
+from vmapx.cli.completion import complete_stage
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
                                Static, mesh_options, vmap_options)
@@ -22,15 +23,10 @@ def export_view(renderable: Any, svg: str | None, html: str | None, title: str) 
     console = Console(record=True, file=io.StringIO(), width=Console().width,
                       force_jupyter=False)  # recorded only (also under %vmapx)
     console.print(renderable)
-    for path, save, flag in ((svg, console.save_svg, "--svg"), (html, console.save_html,
-                                                                "--html")):
-        if path is None:
-            continue
-        try:
-            save(path, title=title, clear=False) if flag == "--svg" else save(path, clear=False)
-        except OSError as exc:
-            raise UsageError(f"{flag} {path}: cannot write it ({exc.strerror or exc})",
-                             f"give {flag} a file in a folder you can write") from None
+    if svg is not None:
+        write(svg, console.export_svg(title=title, clear=False), "--svg")
+    if html is not None:
+        write(html, console.export_html(clear=False), "--html")
 
 
 def jaxpr(
@@ -48,7 +44,7 @@ def jaxpr(
         help="The hand-batched twin: a function taking the batched inputs (a bare name is "
              "looked up in FUNCTION's module). Default: the one its module declares.")] = None,
     stage: Annotated[str, typer.Option(
-        "--stage", metavar="STAGE",
+        "--stage", metavar="STAGE", autocompletion=complete_stage,
         help="What to show: jaxpr, stablehlo (lowered) or hlo (compiled).")] = "jaxpr",
     inline: Annotated[bool, typer.Option(
         "--inline", help="Show jaxprs with nested jit/pjit/custom_jvp calls flattened "
@@ -98,26 +94,24 @@ def jaxpr(
     nest's. A nest has no loop version (it would be nested loops); a nest or --ranks takes
     the full (batched) shapes, not --batch.
 
+    With --mesh: the collectives XLA inserted into the compiled, batch-sharded jit(vmap) (all-gather, all-reduce, reduce-scatter, all-to-all, collective-permute) with their shapes and bytes, traced to the source line where XLA's metadata allows, and a verdict: embarrassingly parallel, or what was inserted and the usual remedies.
+
     Examples:
 
-      vmapx jaxpr examples/neuron.py:model --batch 4
-
-      vmapx jaxpr examples/dot.py:affine --batch 3 --stage stablehlo
-
-      vmapx jaxpr examples/neuron.py:model --manual batched_model --svg neuron.svg
-
-      vmapx jaxpr jnp.dot --a 5,100 --b 100 --in-axes 0,None --json
-
-      vmapx jaxpr jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
-
-      vmapx jaxpr tests/fixtures/mesh_funcs.py:spectrum --mesh data=8
-
-    With --mesh: the collectives XLA inserted into the compiled, batch-sharded jit(vmap) (all-gather, all-reduce, reduce-scatter, all-to-all, collective-permute) with their shapes and bytes, traced to the source line where XLA's metadata allows, and a verdict: embarrassingly parallel, or what was inserted and the usual remedies.
+    \b
+    vmapx jaxpr examples/neuron.py:model --batch 4
+    vmapx jaxpr examples/dot.py:affine --batch 3 --stage stablehlo
+    vmapx jaxpr examples/neuron.py:model --manual batched_model --svg neuron.svg
+    vmapx jaxpr jnp.dot --a 5,100 --b 100 --in-axes 0,None --json
+    vmapx jaxpr jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
+    vmapx jaxpr tests/fixtures/mesh_funcs.py:spectrum --mesh data=8
     """
 
     def body() -> int:
         report = jaxpr_report(ctx.params, ctx.args)
         code = 0 if report.ok else 1
+        if debug:
+            show_traceback(report)
         if json:
             print_json(report.to_json())
             if not (svg or html):
@@ -150,7 +144,8 @@ def jaxpr_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
             check_writable(p[option], f"--{option}")
     on_mesh = mesh_options(p)
     fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
-                                      p["out_axes"], p["ranks"], p["static"], lookup)
+                                      p["out_axes"], p["ranks"], p["static"], lookup,
+                                      "jaxpr")
     settings = JaxprSettings(p["stage"], p["inline"], p["source_info"], p["name_stack"],
                              p["cost"], p["compile_"])
     manual = p["manual"]

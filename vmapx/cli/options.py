@@ -7,12 +7,13 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from vmapx._text.specs import parse_static
+from vmapx.cli.completion import complete_function
 
 # A name → the callable it names in a caller's namespace (a notebook's), or None.
 Lookup = Optional[Callable[[str], Any]]
 
 Function = Annotated[str, typer.Argument(
-    show_default=False,
+    show_default=False, autocompletion=complete_function,
     help="jnp.NAME, lax.NAME, jax.nn.NAME, jax.scipy…, pkg.module:fn or path/file.py:fn")]
 InAxesLevels = Annotated[Optional[list[str]], typer.Option(
     "--in-axes", metavar="AXES", show_default=False,
@@ -60,7 +61,7 @@ Debug = Annotated[bool, typer.Option(
 
 def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
                  in_axes: list[str] | None, out_axes: list[str] | None, ranks: str | None,
-                 static: list[str] | None, lookup: Lookup = None
+                 static: list[str] | None, lookup: Lookup = None, command: str = ""
                  ) -> tuple[Callable[..., Any], dict[str, Any], dict[str, Any]]:
     """The function, its inputs by name, and the vmap options, as the library takes them.
 
@@ -72,7 +73,7 @@ def vmap_options(function: str, extra: list[str], pairs: list[str] | None,
     from vmapx._text.trees import parse_level_axes, parse_ranks
     from vmapx.cli.common import named_args
 
-    given = named_args(extra, pairs or [])
+    given = named_args(extra, pairs or [], command)
     options: dict[str, Any] = {
         "levels_in": [parse_level_axes(t, "in_axes") for t in in_axes or []],
         "levels_out": [parse_level_axes(t, "out_axes") for t in out_axes or []],

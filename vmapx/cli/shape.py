@@ -6,7 +6,7 @@ from typing import Annotated, Any, Mapping
 
 import typer
 
-from vmapx.cli.common import guarded, print_json
+from vmapx.cli.common import guarded, print_json, show_traceback
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
                                Static, mesh_options, vmap_options)
@@ -47,16 +47,17 @@ def shape(
     Examples:
 
     \b
-      vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
-      vmapx shape jnp.dot --a 5,100 --b 100 --in-axes 0,None
-      vmapx shape examples/neuron.py:model --v 4,5
-      vmapx shape examples/dot.py:affine --batch 3
-      vmapx shape jnp.add --a 2,3,5 --b 2,3,5 --in-axes 0,1 --explore
-      vmapx shape jnp.sum --a 4,3 --static axis=0 --json
-      vmapx shape examples/autovmap.py:foo --s f32[] --v 5,3 --m 5,3,3 --ranks 0,1,2
-      vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
-      vmapx shape tests/fixtures/models.py:model --params @tests/fixtures/models.py:init_params --x 5 --batch 8 --in-axes None,0
-      vmapx shape examples/dot.py:dot --batch 64 --mesh data=8
+    vmapx shape jnp.add --a 2,3,5 --in-axes 0,None
+    vmapx shape jnp.dot --a 5,100 --b 100 --in-axes 0,None
+    vmapx shape examples/neuron.py:model --v 4,5
+    vmapx shape examples/dot.py:affine --batch 3
+    vmapx shape jnp.add --a 2,3,5 --b 2,3,5 --in-axes 0,1 --explore  # exit 1
+    vmapx shape jnp.sum --a 4,3 --static axis=0 --json
+    vmapx shape examples/autovmap.py:foo --s f32[] --v 5,3 --m 5,3,3 --ranks 0,1,2
+    vmapx shape jnp.add --a 2,3,4 --b 2,3,4 --in-axes 0 --in-axes 1
+    vmapx shape examples/mlp.py:model --x 5 --batch 8 --in-axes None,0 \\
+      --params @examples/mlp.py:init_params
+    vmapx shape examples/dot.py:dot --batch 64 --mesh data=8
     """
 
     def body() -> int:
@@ -69,6 +70,8 @@ def shape(
             from vmapx._render.shape import render_shape
 
             Console().print(render_shape(report, show_jax_message=debug))
+        if debug:
+            show_traceback(report)
         return 0 if report.ok else 1
 
     guarded(debug, body)
@@ -83,6 +86,7 @@ def shape_report(params: Mapping[str, Any], extra: list[str], lookup: Lookup = N
     p = params
     on_mesh = mesh_options(p)
     fn, given, options = vmap_options(p["function"], extra, p["arg"], p["in_axes"],
-                                      p["out_axes"], p["ranks"], p["static"], lookup)
+                                      p["out_axes"], p["ranks"], p["static"], lookup,
+                                      "shape")
     return run(fn, inputs=given, batch=p["batch"], axis_size=p["axis_size"],
                explore=p["explore"], _surface=Surface("shape"), **on_mesh, **options)
