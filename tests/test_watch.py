@@ -41,7 +41,7 @@ BROKEN = "import jax.numpy as jnp\n\n\ndef f(x):\n    return x.sum(\n"
 
 
 def shown(session: Session) -> str:
-    console = Console(file=io.StringIO(), width=120, no_color=True)
+    console = Console(file=io.StringIO(), width=1000, no_color=True)  # status lines unwrapped
     console.print(session.view())
     return console.file.getvalue()
 
@@ -170,7 +170,7 @@ def _until(lines: queue.Queue, text: str, timeout: float) -> str:
 
 
 def test_a_watching_process_answers_edits_and_prompts_and_exits_130(module):
-    env = {**os.environ, "COLUMNS": "120", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "COLUMNS": "1000", "PYTHONPATH": str(ROOT)}  # status lines unwrapped
     proc = subprocess.Popen([sys.executable, "-m", "vmapx", "watch", "shape", f"{module}:f",
                              "--x", "3", "--batch", "4"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -187,7 +187,9 @@ def test_a_watching_process_answers_edits_and_prompts_and_exits_130(module):
         assert out and "f32[4,3]" not in outputs(out) and "f32[4]" in outputs(out)
         proc.stdin.write("--batch 6\n")
         proc.stdin.flush()
-        assert "f32[6]" in outputs(_until(lines, "--batch 6 ·", 30))
+        out = _until(lines, "options:", 30)  # the answer to the prompt line
+        assert "--batch 6" in out.splitlines()[-1] and "f32[6]" in outputs(out.rpartition(
+            "saved")[2])
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130
     finally:
