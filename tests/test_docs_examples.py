@@ -99,7 +99,9 @@ def scratch(tmp_path, monkeypatch):
 
 
 def run_example(runner, line: str) -> None:
-    r = runner.invoke(app, _argv(line), prog_name="vmapx")
+    argv = _argv(line)
+    # `vmapx watch` answers, then waits for saves: `q` at its prompt ends it after one answer
+    r = runner.invoke(app, argv, prog_name="vmapx", input="q\n" if argv[0] == "watch" else None)
     want = expected_exit(line)
     assert r.exit_code == want, f"{line}\nexit {r.exit_code}, documented {want}:\n{r.output}"
     assert "Traceback" not in r.output, r.output
@@ -108,7 +110,7 @@ def run_example(runner, line: str) -> None:
 def test_help_examples_fit_80_columns(runner):
     """Every line of each command's examples fits the terminal, so none wraps mid-command."""
     found = 0
-    for command in (None, "shape", "jaxpr", "bench"):
+    for command in (None, "shape", "jaxpr", "bench", "watch"):
         text = help_text(runner, command)
         found += len(help_commands(text))
         block = text.split("Examples:", 1)[-1] if command else text
@@ -149,7 +151,7 @@ def test_every_example_in_help_and_readme_runs_as_shown(runner, scratch):
     import subprocess
     import sys
 
-    lines = [line for command in (None, "shape", "jaxpr", "bench")
+    lines = [line for command in (None, "shape", "jaxpr", "bench", "watch")
              for line in help_commands(help_text(runner, command))] + readme_commands()
     assert len(readme_commands()) >= 20
     mesh = [line for line in dict.fromkeys(lines) if "--mesh" in line]

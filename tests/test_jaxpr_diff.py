@@ -32,3 +32,44 @@ def test_long_sequences_a_few_edits_apart_are_fast_and_exact():
     b = ["slice", "squeeze"] + a + ["stack"]
     assert _matches(a, b) == [(i, i + 2) for i in range(len(a))]
     assert len(_matches(a, a[::-1], max_edits=10)) > 0  # the difflib fallback
+
+
+def one_diagonal_at_a_time(a, b):
+    """Myers' greedy forward pass as the paper writes it, one diagonal at a time: the script
+    the vectorised `_matches` must give, pair for pair (ties broken the same way)."""
+    n, m = len(a), len(b)
+    v, trace = [0] * (2 * (n + m) + 2), []
+    for d in range(n + m + 1):
+        trace.append(v[:])
+        for k in range(-d, d + 1, 2):
+            x = v[k + 1] if k == -d or (k != d and v[k - 1] < v[k + 1]) else v[k - 1] + 1
+            y = x - k
+            while x < n and y < m and a[x] == b[y]:
+                x, y = x + 1, y + 1
+            v[k] = x
+            if x >= n and y >= m:
+                pairs, x, y = [], n, m
+                for dd in range(len(trace) - 1, -1, -1):
+                    w, kk = trace[dd], x - y
+                    pk = kk + 1 if kk == -dd or (kk != dd and w[kk - 1] < w[kk + 1]) else kk - 1
+                    px = w[pk]
+                    while x > px and y > px - pk:
+                        x, y = x - 1, y - 1
+                        pairs.append((x, y))
+                    if dd > 0:
+                        x, y = px, px - pk
+                return pairs[::-1]
+    return []
+
+
+@settings(max_examples=150, deadline=None)
+@given(seqs, seqs)
+def test_the_vectorised_rounds_give_the_papers_script(a, b):
+    assert _matches(a, b) == one_diagonal_at_a_time(a, b)
+
+
+def test_a_twin_with_a_transpose_per_layer_is_aligned_fast():
+    a = ["dot_general", "add", "tanh"] * 1600 + ["reduce_sum"]
+    b = ["transpose", "dot_general", "add", "tanh"] * 1600 + ["reduce_sum"]
+    pairs = _matches(a, b)  # 1600 edits: seconds one diagonal at a time
+    assert pairs == [(i, i + i // 3 + 1) for i in range(len(a) - 1)] + [(len(a) - 1, len(b) - 1)]

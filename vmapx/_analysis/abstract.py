@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from vmapx._analysis.explain import classify
-from vmapx._analysis.tracing import check_out_axes, nest, structs
+from vmapx._analysis.tracing import check_out_axes, nest, out_leaf_axes, structs
 from vmapx._problem.placing import Level, leaf_axes
 from vmapx._problem.problem import Problem
 from vmapx._report.common import InputInfo, LevelInfo
@@ -63,12 +63,61 @@ def level_infos(problem: Problem, outputs: list[list[tuple[int, ...]]] | None = 
             for k, lv in enumerate(problem.levels)]
 
 
-def trace(problem: Problem) -> tuple[list[LevelInfo], list[OutputInfo], list[Any]]:
-    """eval_shape the per-example call, then each level from the innermost out.
+def trace(problem: Problem, derive: bool = True
+          ) -> tuple[list[LevelInfo], list[OutputInfo], list[Any]]:
+    """The outputs of every level, the per-example call's and each vmap's.
+
+    With `derive`, the whole nest is traced once and each level's outputs are derived from its
+    outer level's: vmap inserts the batch axis at `out_axes` (None: the output as it is), so
+    the level inside has the same outputs with that axis removed. When that one trace fails,
+    or without `derive`, the per-example call is traced, then each level from the innermost
+    out, so that a failure is caught where it starts (an out_axes out of range before JAX's
+    own message, which never names it).
 
     Returns the level records, the outputs, and the outermost level's per-example outputs
     (what `out_axes` moves the batch axis into).
     """
+    if derive and problem.levels:
+        import jax
+
+        pos, kw = structs(problem, problem.levels[0].shapes)
+        try:
+            out = jax.eval_shape(nest(problem, 0), *pos, **kw)
+        except Exception:  # explained by the level-by-level trace below
+            pass
+        else:
+            return _derived(problem, out)
+    return _level_by_level(problem)
+
+
+def _derived(problem: Problem, out: Any) -> tuple[list[LevelInfo], list[OutputInfo], list[Any]]:
+    """`trace`'s answer from the whole nest's outputs `out` (structs)."""
+    import jax
+
+    outs_per_level: list[list[tuple[int, ...]]] = []
+    top_axes: list[Any] = []
+    top_inner = current = out
+    for k, level in enumerate(problem.levels):
+        outs_per_level.append([tuple(o.shape) for o in jax.tree_util.tree_leaves(current)])
+        leaves, tree = jax.tree_util.tree_flatten(current)
+        raw = out_leaf_axes(level.out_axes, current, problem.surface)
+        current = jax.tree_util.tree_unflatten(tree, [
+            o if a is None else _drop(o, a % len(o.shape)) for o, a in zip(leaves, raw)])
+        axes = check_out_axes(level.out_axes, current, problem.surface)
+        if k == 0:
+            top_axes, top_inner = axes, current
+    return _records(problem, current, out, top_axes, outs_per_level, top_inner)
+
+
+def _drop(struct: Any, axis: int) -> Any:
+    import jax
+
+    shape = tuple(struct.shape)
+    return jax.ShapeDtypeStruct(shape[:axis] + shape[axis + 1:], struct.dtype)
+
+
+def _level_by_level(problem: Problem) -> tuple[list[LevelInfo], list[OutputInfo], list[Any]]:
+    """eval_shape the per-example call, then each level from the innermost out."""
     import jax
 
     examples = [(leaf.name, s, leaf.dtype) for leaf, s in
@@ -94,6 +143,14 @@ def trace(problem: Problem) -> tuple[list[LevelInfo], list[OutputInfo], list[Any
         except Exception as exc:
             raise classify(exc, "vmap", problem.name, examples, problem.surface) from None
         outs_per_level.insert(0, [tuple(o.shape) for o in jax.tree_util.tree_leaves(out)])
+    return _records(problem, example_out, out, axes, outs_per_level, inner)
+
+
+def _records(problem: Problem, example_out: Any, out: Any, axes: list[Any],
+             outs_per_level: list[list[tuple[int, ...]]], inner: Any
+             ) -> tuple[list[LevelInfo], list[OutputInfo], list[Any]]:
+    import jax
+
     pairs = jax.tree_util.tree_flatten_with_path(example_out)[0]
     inner_leaves = jax.tree_util.tree_leaves(inner)
     final = jax.tree_util.tree_leaves(out)

@@ -92,7 +92,7 @@ def _try(problem: Problem, combo: tuple[Any, ...], mine: bool, may_trace: bool
     if not may_trace:
         return None, False
     try:
-        _, outputs, _ = trace(candidate)
+        _, outputs, _ = trace(candidate, derive=False)  # most fail: traced level by level
     except (VmapFailure, UsageError) as exc:
         return ExploreRow(list(combo), None, getattr(exc, "kind", "other"),
                           getattr(exc, "short", str(exc)), mine), True

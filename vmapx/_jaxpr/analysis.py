@@ -19,6 +19,7 @@ from typing import Any, Callable
 from vmapx._analysis.abstract import input_infos, level_infos
 from vmapx._analysis.explore import diagnose
 from vmapx._analysis.tracing import array_outputs, leaf_structs, nest, vmap_axes, x64_for
+from vmapx._jaxpr.diff import derived_batch_axes
 from vmapx._jaxpr.loop import level_structs, loop_fn, types_of
 from vmapx._jaxpr.settings import JaxprSettings
 from vmapx._jaxpr.trace import check_levels, check_outputs, trace, trace_twin, try_trace
@@ -109,7 +110,8 @@ def _no_loop(problem: Problem) -> str | None:
 
 def _trace_vmap(problem: Problem) -> Traced:
     """The per-example trace (the loop at B=1, or the function on one example), then vmap of
-    the leaves at B and at B+1 (what changes between them is batched)."""
+    the leaves at B; its batch axes derived from that one trace, or, where that leaves a
+    doubt, from a second trace at B+1 (what changes between them is batched)."""
     import jax
 
     top, size = problem.levels[0], problem.levels[0].size
@@ -131,10 +133,12 @@ def _trace_vmap(problem: Problem) -> Traced:
                     leaf_structs(problem.example_shapes(), problem), "example")
         check_levels(problem, record[0])
     vm = trace(problem, vmapped(size), level_structs(problem, size), "vmap")
-    vm1 = trace(problem, vmapped(size + 1), level_structs(problem, size + 1), "vmap").jaxpr
+    axes = derived_batch_axes(vm.jaxpr, [ax is not None for ax in top.axes], size)
+    vm1 = None if axes is not None else \
+        trace(problem, vmapped(size + 1), level_structs(problem, size + 1), "vmap").jaxpr
     label = "vmap(" * len(problem.levels) + problem.name.rpartition(":")[2] \
         + ")" * len(problem.levels)
-    return Traced(label, one, record[0], vm, vm1, why)
+    return Traced(label, one, record[0], vm, vm1, why, vm_axes=axes)
 
 
 def _recording(f: Callable[..., Any], record: list[Any]) -> Callable[..., Any]:

@@ -43,6 +43,59 @@ def batch_axes(at_b: Any, at_b1: Any) -> list[list[int | None]] | None:
              zip(compat.out_shapes(x), compat.out_shapes(y))] for x, y in zip(a, b)]
 
 
+def derived_batch_axes(closed: Any, batched_in: list[bool], size: int
+                       ) -> list[list[int | None]] | None:
+    """`batch_axes` of vmap's jaxpr at batch size `size` without a second trace, or None when
+    this jaxpr leaves any doubt (then trace it again at size+1).
+
+    Under vmap a value is batched when an operand it is computed from is, and its batch axis is
+    a separate dimension of exactly `size`. So an output computed from a batched input with
+    exactly one dimension of `size` has its batch axis there, and one computed from unbatched
+    values only, with no dimension of `size`, has none. Anything else is a doubt: a batched
+    output with no or several dimensions of `size`, an unbatched one with such a dimension
+    (vmap's own broadcast of an unbatched value), control flow (`cond`, `while`, `scan`: some
+    outputs stay unbatched) and gather/scatter (the pitfalls compare their indices at size+1).
+    `batched_in`: whether each input of the jaxpr is mapped (the outermost vmap's leaves).
+    """
+    out: list[list[int | None]] = []
+    env: dict[Any, bool] = dict(zip(compat.open_jaxpr(closed).invars, batched_in))
+
+    def run(j: Any, flags: list[bool]) -> list[bool] | None:
+        j = compat.open_jaxpr(j)
+        env.update(zip(j.invars, flags))
+        for eqn in j.eqns:
+            ins = [_batched(env, v) for v in eqn.invars]
+            body = compat.call_body(eqn)
+            if body is not None:
+                outs = run(body, ins)
+                if outs is None:
+                    return None
+                env.update(zip(eqn.outvars, outs))
+                continue
+            name = compat.name(eqn)
+            if compat.sub_jaxprs(eqn) or name == "gather" or name.startswith("scatter"):
+                return None
+            row = []
+            for _, shape in compat.out_shapes(eqn):
+                at = [i for i, d in enumerate(shape) if d == size]
+                if any(ins) and len(at) == 1:
+                    row.append(at[0])
+                elif not any(ins) and not at:
+                    row.append(None)
+                else:
+                    return None
+            env.update((v, any(ins)) for v in eqn.outvars)
+            out.append(row)
+        return [_batched(env, v) for v in j.outvars]
+
+    return out if run(closed, list(batched_in)) is not None else None
+
+
+def _batched(env: dict[Any, bool], v: Any) -> bool:
+    """Whether a variable holds a batched value; literals and constants do not."""
+    return False if hasattr(v, "val") else env.get(v, False)
+
+
 def _changed_axis(s1: tuple[int, ...], s2: tuple[int, ...]) -> int | None:
     if len(s1) != len(s2):
         return None
@@ -82,31 +135,53 @@ def align(vmap: list[Equation], other: list[Equation]) -> list[AlignRow]:
 
 def _matches(a: list[str], b: list[str], max_edits: int = 2000) -> list[tuple[int, int]]:
     """Index pairs of a shortest edit script's matches (Myers 1986, O((N+M)·D)); difflib past
-    `max_edits` differences, where the quadratic cost would show."""
+    `max_edits` differences, where the quadratic cost would show.
+
+    Each round d computes every diagonal k at once with numpy (they depend only on round d-1),
+    keeping round d-1's `v[-d-1..d+1]` for the backtrack: the same script as the one-diagonal-
+    at-a-time loop of the paper, whose Python loop took seconds at a few thousand equations.
+    """
+    import numpy as np
+
     n, m = len(a), len(b)
     size = n + m
-    v = [0] * (2 * size + 2)
+    codes: dict[str, int] = {}
+    aa = np.array([codes.setdefault(p, len(codes)) for p in a] + [-1], dtype=np.int64)
+    bb = np.array([codes.setdefault(p, len(codes)) for p in b] + [-2], dtype=np.int64)
+    off = size + 1
+    v = np.zeros(2 * size + 3, dtype=np.int64)
     trace = []
     for d in range(min(size, max_edits) + 1):
-        trace.append(v[:])
-        for k in range(-d, d + 1, 2):
-            x = v[k + 1] if k == -d or (k != d and v[k - 1] < v[k + 1]) else v[k - 1] + 1
-            y = x - k
-            while x < n and y < m and a[x] == b[y]:
-                x, y = x + 1, y + 1
-            v[k] = x
-            if x >= n and y >= m:
-                return _backtrack(trace, n, m)
+        trace.append(v[off - d - 1:off + d + 2].copy())
+        ks = np.arange(-d, d + 1, 2)
+        left, right = v[off + ks - 1], v[off + ks + 1]
+        down = (ks == -d) | ((ks != d) & (left < right))
+        xs = np.where(down, right, left + 1)
+        ys = xs - ks
+        active = np.arange(len(ks))
+        while active.size:  # follow each diagonal's snake (runs of equal primitives)
+            xa, ya = np.minimum(xs[active], n), np.minimum(ys[active], m)
+            active = active[aa[xa] == bb[ya]]  # the sentinels never match: stops at the ends
+            xs[active] += 1
+            ys[active] += 1
+        v[off + ks] = xs
+        if np.any((xs >= n) & (ys >= m)):
+            return _backtrack(trace, n, m)
     matcher = difflib.SequenceMatcher(None, a, b)
     return [(blk.a + t, blk.b + t) for blk in matcher.get_matching_blocks() for t in range(blk.size)]
 
 
-def _backtrack(trace: list[list[int]], x: int, y: int) -> list[tuple[int, int]]:
+def _backtrack(trace: list[Any], x: int, y: int) -> list[tuple[int, int]]:
+    """The matches on the path back from (x, y); `trace[d]` holds v[-d-1..d+1] before round d."""
     pairs = []
     for d in range(len(trace) - 1, -1, -1):
-        v, k = trace[d], x - y
-        prev_k = k + 1 if k == -d or (k != d and v[k - 1] < v[k + 1]) else k - 1
-        prev_x = v[prev_k]
+        window, k = trace[d], x - y
+
+        def v(j: int) -> int:
+            return int(window[j + d + 1])
+
+        prev_k = k + 1 if k == -d or (k != d and v(k - 1) < v(k + 1)) else k - 1
+        prev_x = v(prev_k)
         prev_y = prev_x - prev_k
         while x > prev_x and y > prev_y:
             x, y = x - 1, y - 1

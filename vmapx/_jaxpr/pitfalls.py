@@ -27,9 +27,10 @@ def _indexed(closed: Any) -> Iterator[tuple[int, Any]]:
 
 def find(example: Any, at_b: Any, at_b1: Any, manual_rows: list[AlignRow] | None = None,
          manual: Any = None, manual_name: str = "the hand-batched version") -> list[Pitfall]:
-    """Every pitfall in the batched jaxpr `at_b` (traced again at B+1 as `at_b1`)."""
+    """Every pitfall in the batched jaxpr `at_b` (traced again at B+1 as `at_b1`; None when
+    `at_b` has no while, gather or scatter, whose batched operands it shows)."""
     out = _conds(example, at_b)
-    pairs = list(zip(_indexed(at_b), _indexed(at_b1)))
+    pairs = list(zip(_indexed(at_b), _indexed(at_b1))) if at_b1 is not None else []
     for (i, eqn), (_, eqn1) in pairs:
         name = compat.name(eqn)
         if name == "while" and "cond_jaxpr" in eqn.params and changes_with_batch(

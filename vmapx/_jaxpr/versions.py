@@ -22,9 +22,10 @@ from vmapx._text.specs import short_dtype
 @dataclass(frozen=True)
 class Traced:
     """What was traced: the per-example trace (the loop at B=1 when there is a loop), one
-    example's output types, vmap at B (a `jax.stages.Traced`) and at B+1 (a jaxpr), why there
-    is no loop (None when there is one), and the twin's traces at B and B+1 (None when there is
-    no twin; `man1` also when the twin fails at B+1)."""
+    example's output types, vmap at B (a `jax.stages.Traced`) and at B+1 (a jaxpr; None when
+    its batch axes `vm_axes` were derived from the trace at B), why there is no loop (None when
+    there is one), and the twin's traces at B and B+1 (None when there is no twin; `man1` also
+    when the twin fails at B+1)."""
 
     label: str
     one: Any
@@ -35,12 +36,14 @@ class Traced:
     twin_label: str | None = None
     man: Any = None
     man1: Any = None
+    vm_axes: list | None = None
 
 
 def report(problem: Problem, traced: Traced, notes: list[str], settings: JaxprSettings
            ) -> JaxprReport:
     """The whole report: versions, alignment with the twin (or the loop), pitfalls."""
-    vm_axes = batch_axes(traced.vm.jaxpr, traced.vm1)
+    vm_axes = traced.vm_axes if traced.vm1 is None else \
+        batch_axes(traced.vm.jaxpr, traced.vm1)
     if vm_axes is None:
         notes.append("batch axes not tracked: the jaxpr at batch size B+1 has other equations")
     elif len(problem.levels) > 1:

@@ -44,8 +44,9 @@ def _register() -> None:
     from vmapx.cli.common import DYNAMIC
     from vmapx.cli.jaxpr import jaxpr
     from vmapx.cli.shape import shape
+    from vmapx.cli.watch import watch
 
-    for command in (shape, jaxpr, bench):
+    for command in (shape, jaxpr, bench, watch):
         app.command(context_settings=DYNAMIC)(command)
 
 
