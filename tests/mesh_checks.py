@@ -145,9 +145,10 @@ def main():
                                           "--mesh", "data=8"]),
         "unknown_axis": cli(runner, app, ["jaxpr", "examples/dot.py:dot", "--batch", "8",
                                           "--mesh", "data=8", "--mesh-axis", "model"]),
-        "shard_uneven": cli(runner, app, ["shape", "jnp.multiply", "--a", "8,6", "--b", "6",
+        # lax.mul(x, y) on every JAX (jnp.multiply's are x1, x2 on 0.4.30, a, b later)
+        "shard_uneven": cli(runner, app, ["shape", "lax.mul", "--x", "8,6", "--y", "6",
                                           "--in-axes", "0,None", "--mesh", "data=2,model=4",
-                                          "--shard", "b=model"]),
+                                          "--shard", "y=model"]),
     }
     sys.stdout.write(json.dumps(out))
 

@@ -12,6 +12,7 @@ import shlex
 
 import pytest
 
+from tests.conftest import with_add_names
 from vmapx.cli import app
 
 UF = "tests/fixtures/user_funcs.py"
@@ -42,7 +43,7 @@ ROWS = [
     ("shape jnp.add --a 2,3 --in-axes 0,,1", 2, ["an entry is empty", "--in-axes 0,None"]),
     ("shape jnp.add --a 2,3 --in-axes '{\"a\":'", 2, ["cannot read in_axes entry", "null"]),
     ("shape jnp.add --a 2,3 --out-axes x", 2, ["cannot read out_axes entry 'x'", "integer"]),
-    ("shape jnp.add --a 2,3 --in-axes 5", 1, ["in_axis 5 for a is out of range", "-2..1"]),
+    ("shape jnp.add --a 2,3 --in-axes 5", 1, ["in_axis 5 for {a} is out of range", "-2..1"]),
     ("shape jnp.add --a 2,3 --b 3,3", 1, ["different sizes", "try --in-axes"]),
     ("shape jnp.add --a 2,3 --b 2,3 --in-axes None,None", 1,
      ["every in_axes entry is None", "--axis-size N"]),
@@ -91,7 +92,7 @@ ROWS = [
     ("shape examples/neuron.py:model --v 4,5 --static v=3", 2,
      ["'v' is given both a shape and --static", "drop --v"]),
     ("shape jnp.add --a 2,3 --a 2,3", 2, ["--a is given twice", "give --a once"]),
-    ("shape jnp.add --a 2,3 --c 2,3", 2, ["has no parameter 'c'", "--a, --b"]),
+    ("shape jnp.add --a 2,3 --c 2,3", 2, ["has no parameter 'c'", "--{a}, --{b}"]),
     ("shape examples/neuron.py:model --w 3", 2, ["has no parameter 'w'", "--v"]),
     ("shape jnp.add --a", 2, ["--a needs a shape", "--a f32[3,4]"]),
     ("shape jnp.add 2,3", 2, ["unexpected argument '2,3'", "--NAME SHAPE"]),
@@ -113,7 +114,7 @@ ROWS = [
     (f"shape {NEST}:affine --params {PARAMS} --x 4,5 --ranks 1,1 --batch 4", 2,
      ["--batch gives one vmap's batch size", "full (batched) shapes"]),
     ("shape jnp.add --a 2,3 --in-axes 0 --in-axes 1", 1,
-     ["in_axis 1 for a at level 1 is out of range", "levels outside it"]),
+     ["in_axis 1 for {a} at level 1 is out of range", "levels outside it"]),
     ("shape jnp.add --a 2,3 --json --in-axes 0,foo", 2, ["cannot read in_axes entry 'foo'"]),
     (f"shape {UF}:two_outputs --x 4,3 --y 4,3 --out-axes {{}}", 1,
      ["out_axes specification must be a tree prefix", "{} is not one", "a tuple of 2"]),
@@ -131,13 +132,13 @@ ROWS = [
     (f"jaxpr {UF}:boom --x 2,3", 1, ["boom from user code", "user_funcs.py:25 in boom"]),
     (f"jaxpr {UF}:NOT_CALLABLE --x 2,3", 2, ["is an int, not a function"]),
     ("jaxpr jnp.addd --a 2,3", 2, ["has no attribute 'addd'", "did you mean jnp.add"]),
-    ("jaxpr jnp.add --a 2,3 --in-axes 5", 1, ["in_axis 5 for a is out of range", "-2..1"]),
+    ("jaxpr jnp.add --a 2,3 --in-axes 5", 1, ["in_axis 5 for {a} is out of range", "-2..1"]),
     ("jaxpr jnp.add --a 2,3 --b 3,3", 1, ["different sizes", "map axes of the same size"]),
     ("jaxpr jnp.add --a 2,3 --manual nothere", 2, ["cannot resolve 'nothere'",
                                                    "pkg.module:fn"]),
     (f"jaxpr jnp.add --a 2,3 --manual {UF}:nothere", 2, ["has no attribute 'nothere'"]),
     (f"jaxpr jnp.add --a 2,3 --batch {HUGE}", 2, ["--batch", "absurdly large"]),
-    ("jaxpr jnp.add --a '{\"w\": [2]}'", 2, ["no shape for b", "--b f32[3]"]),
+    ("jaxpr jnp.add --a '{\"w\": [2]}'", 2, ["no shape for {b}", "--{b} f32[3]"]),
     ("jaxpr jnp.add --a 2,3 --b 2,3 --in-axes 0 --in-axes 0 --batch 2", 2,
      ["--batch gives one vmap's batch size", "full (batched) shapes"]),
     ("jaxpr jnp.add --a 2,3 --b 2,3 --in-axes '{\"a\":0}'", 1,
@@ -181,7 +182,7 @@ ROWS = [
     (f"bench {UF}:NOT_CALLABLE --x 2,3", 2, ["is an int, not a function"]),
     ("bench jnp.addd --a 2,3", 2, ["has no attribute 'addd'", "did you mean jnp.add"]),
     ("bench jnp.add --a 2,3 --manual nothere", 2, ["cannot resolve 'nothere'"]),
-    (f"bench jnp.add --a 2,3 --in-axes 5 {FAST}", 1, ["in_axis 5 for a is out of range"]),
+    (f"bench jnp.add --a 2,3 --in-axes 5 {FAST}", 1, ["in_axis 5 for {a} is out of range"]),
     (f"bench jnp.add --a 2,3 --b 3,3 {FAST}", 1, ["different sizes"]),
     ("bench jnp.add --a 2,3 --static axis=os.system", 2, ["not a Python literal"]),
     ("bench jnp.add --a f99[3]", 2, ["unknown dtype 'f99'"]),
@@ -210,7 +211,7 @@ def test_bad_input(line, code, needles, runner, tmp_path):
         repr(result.exception)
     assert "Traceback" not in out, out
     assert result.exit_code == code, out
-    for needle in needles:
+    for needle in map(with_add_names, needles):
         assert needle in " ".join(out.replace("│", " ").split()), (needle, out)
     # what to type instead: vmapx's hint, or the option parser's pointer to --help
     assert "hint:" in out or "-h' for help" in out, out

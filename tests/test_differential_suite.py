@@ -1,5 +1,6 @@
 """Differential suite: what vmapx predicts agrees with jax.vmap run on small concrete arrays.
 
+The real vmap runs under jax.jit on NumPy arrays (tests/truth.py: one quick compile a case).
 Every case is drawn by hypothesis with `derandomize=True` (the same cases on every run). For a
 case vmapx says works, the real `jax.vmap` on concrete arrays of the reported shapes must return
 the same output shapes and dtypes; for a case vmapx says fails, JAX must raise too, and the error
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vmapx
+from tests import truth
 from vmapx.errors import UsageError
 from vmapx._text.specs import short_dtype
 
@@ -34,15 +36,7 @@ def _settings(n: int):
                     suppress_health_check=list(HealthCheck))
 
 
-# -- the reference: real jax.vmap on concrete arrays ------------------------------------------
-
-def _concrete(shape, dtype, rng):
-    if dtype == "bool":
-        return jnp.asarray(rng.random(shape) > 0.5)
-    if dtype == "i32":
-        return jnp.asarray(rng.integers(-3, 4, shape), jnp.int32)
-    return jnp.asarray(rng.standard_normal(shape), DTYPES[dtype])
-
+# -- the reference: real jax.vmap on concrete arrays (tests/truth.py) -------------------------
 
 def _tree_concrete(tree, rng):
     """A pytree of (shape, dtype) pairs → the same pytree of concrete arrays."""
@@ -50,7 +44,8 @@ def _tree_concrete(tree, rng):
         return {k: _tree_concrete(v, rng) for k, v in tree.items()}
     if isinstance(tree, list):
         return [_tree_concrete(v, rng) for v in tree]
-    return _concrete(*tree, rng)
+    shape, dtype = tree
+    return truth.concrete(shape, DTYPES[dtype], rng)
 
 
 def _spec(tree):
@@ -70,7 +65,7 @@ def _real(fn, args, levels_in, levels_out, axis_size=None):
         g = jax.vmap(g, in_axes=ia, out_axes=oa, axis_size=axis_size)
     rng = np.random.default_rng(0)
     try:
-        out = g(*[_tree_concrete(a, rng) for a in args])
+        out = truth.run(g, *[_tree_concrete(a, rng) for a in args])
     except Exception as exc:  # noqa: BLE001 - any failure of JAX's is the answer
         return exc
     return [(tuple(x.shape), short_dtype(x.dtype)) for x in jax.tree_util.tree_leaves(out)]

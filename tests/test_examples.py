@@ -136,21 +136,22 @@ def test_vmap_matches_loop_and_manual(mod_name, fn_name):
     batch = entry.get("batch", DEFAULT_BATCH)
     manual_args, vmap_args = _batched_args(module, entry)
 
-    got = jax.vmap(fn, in_axes=tuple(in_axes))(*vmap_args)
+    # each under jax.jit: one compile each, where eager dispatch compiles every operation
+    got = jax.jit(jax.vmap(fn, in_axes=tuple(in_axes)))(*vmap_args)
     assert all(leaf.shape[0] == batch for leaf in jax.tree.leaves(got))
 
     # vmap agrees with a Python loop over the examples (outputs may be trees)
-    loop = jax.tree.map(lambda *xs: jnp.stack(xs), *[
-        fn(*[a if ax is None else a[i] for a, ax in zip(manual_args, in_axes)])
+    loop = jax.jit(lambda *args: jax.tree.map(lambda *xs: jnp.stack(xs), *[
+        fn(*[a if ax is None else a[i] for a, ax in zip(args, in_axes)])
         for i in range(batch)
-    ])
+    ]))(*manual_args)
     _assert_trees_close(got, loop)
 
     if "manual" in entry:
         manual = getattr(module, entry["manual"])
         if entry.get("static"):
             manual = functools.partial(manual, **entry["static"])
-        _assert_trees_close(got, manual(*manual_args))
+        _assert_trees_close(got, jax.jit(manual)(*manual_args))
 
 
 def _assert_trees_close(got, want):
@@ -183,7 +184,7 @@ def test_logistic_per_example_grads_match_seed():
     X = rng.standard_normal((3, 2)).astype(np.float32)
     y = rng.integers(0, 2, size=3).astype(np.float32)
     # the seed's way: vmap(grad(loss), in_axes=(None, 0, 0)) with its batch loss
-    seed_grads = jax.vmap(jax.grad(lg.loss), in_axes=(None, 0, 0))(weights, X, y)
+    seed_grads = jax.jit(jax.vmap(jax.grad(lg.loss), in_axes=(None, 0, 0)))(weights, X, y)
     assert seed_grads.shape == (3, 2)
     np.testing.assert_allclose(seed_grads, lg.batched_grad(weights, X, y), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(

@@ -68,7 +68,24 @@ def test_inline_calls_returns_a_call_free_jaxpr_unchanged():
     assert compat.inline_calls(cj) is cj
 
 
-def test_params_walker_is_jax_extends_own():
-    from jax.extend.core import jaxprs_in_params
+def _loops(x):
+    y = lax.while_loop(lambda c: c.sum() < 10, jnp.sin, x)
+    return lax.scan(lambda c, r: (c + r, jnp.cos(r)), y[0], y)[1]
 
-    assert compat._params_walker() is jaxprs_in_params
+
+def test_sub_jaxprs_with_jaxs_walker_and_without_agree(monkeypatch):
+    """JAX's own `jaxprs_in_params` where this JAX has one, the fallback search otherwise: the
+    same bodies either way (while: cond and body; scan: body; cond: both branches)."""
+    shaped = jax.ShapeDtypeStruct((4, 5), jnp.float32)
+    found = {}
+    for walker in (compat._params_walker(), None):
+        monkeypatch.setattr(compat, "_WALKER", walker)
+        found[walker is None] = [
+            (compat.name(e), sorted(compat.name(q) for s in compat.sub_jaxprs(e) for q in s.eqns))
+            for f, x in ((_loops, shaped), (_with_cond, X))
+            for e in compat.eqns(jax.make_jaxpr(f)(x)) if compat.sub_jaxprs(e)]
+    assert found[True] == found[False]
+    names = dict(found[True])
+    assert {"while", "scan", "cond"} <= set(names)
+    assert "sin" in names["while"] and "cos" in names["scan"]
+    assert {"sin", "cos"} <= set(names["cond"])

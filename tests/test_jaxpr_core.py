@@ -10,9 +10,10 @@ import pytest
 from tests.conftest import EXAMPLES
 from vmapx._analysis import _compat as compat
 from vmapx._jaxpr import cost as jaxpr_cost
+from vmapx._jaxpr import loop as loop_module
 from vmapx._jaxpr.api import jaxpr
 from vmapx._jaxpr.diff import AlignRow, align, equations, verdict
-from vmapx._jaxpr.loop import level_structs, loop_fn
+from vmapx._jaxpr.loop import COUNTED_UP_TO, level_structs, loop_fn, stacking
 from vmapx._jaxpr.settings import JaxprSettings
 from vmapx._problem.request import problem
 from vmapx._problem.surface import Surface
@@ -170,23 +171,81 @@ def two_outputs(w, x):
     return y, {"total": y.sum(), "first": x[0]}
 
 
+def _real_loop(fn, inputs, in_axes, out_axes, b):
+    """The loop vmapx describes, traced for real at B=b: (its problem, its jaxpr)."""
+    p = problem(fn, inputs, {}, {"in_axes": in_axes, "out_axes": out_axes, "batch": b},
+                Surface("jaxpr", cli=False))
+    top = p.levels[0]
+    return p, jax.make_jaxpr(loop_fn(p.flat(p.call), top.axes, out_axes, b))(
+        *level_structs(p, b))
+
+
 @pytest.mark.parametrize("fn,inputs,in_axes,out_axes", [
     (model, ["f32[5]"], 0, 0),
     (two_outputs, ["f32[3]", "f32[3]"], (None, 0), 0),
     (two_outputs, ["f32[3]", "f32[3]"], (None, 1), (1, 0)),
 ])
-@pytest.mark.parametrize("b", [1, 2, 5])
+@pytest.mark.parametrize("b", [1, 2, 3, 5])
 def test_loop_equation_count_matches_the_real_loop(fn, inputs, in_axes, out_axes, b):
     r = jaxpr(fn, *inputs, in_axes=in_axes, out_axes=out_axes, batch=b, settings=NO_COST)
     loop = r.versions["loop"]
-    p = problem(fn, inputs, {}, {"in_axes": in_axes, "out_axes": out_axes, "batch": b},
-                Surface("jaxpr", cli=False))
-    top = p.levels[0]
-    real = jax.make_jaxpr(loop_fn(p.flat(p.call), top.axes, out_axes, b))(
-        *level_structs(p, b))
+    _, real = _real_loop(fn, inputs, in_axes, out_axes, b)
     assert loop.eqn_count == len(compat.flat_eqns(real))
-    assert loop.text_batch == 1 and "stack" in loop.text
     assert loop.eqn_count == loop.base + loop.per_example * b
+    _, one = _real_loop(fn, inputs, in_axes, out_axes, 1)     # the text is one iteration's
+    assert loop.text_batch == 1 and loop.text == one.pretty_print(use_color=False)
+
+
+def test_loop_counts_are_real_up_to_the_counted_size_and_said_to_be_carried_on_above(
+        monkeypatch):
+    top = 20   # as COUNTED_UP_TO (512), at sizes whose real loops are quick to trace
+    monkeypatch.setattr(loop_module, "COUNTED_UP_TO", top)
+    real = {}
+    for b in (top, top + 37):
+        r = jaxpr(model, "f32[5]", batch=b, settings=NO_COST)
+        real[b] = len(compat.flat_eqns(_real_loop(model, ["f32[5]"], 0, 0, b)[1]))
+        loop = r.versions["loop"]
+        assert loop.eqn_count == loop.base + loop.per_example * b
+        said = [n for n in r.notes if "not traced" in n]
+        assert said == ([] if b == top else [
+            f"loop: a loop over {b} examples is not traced; its equations are counted at "
+            f"B={top} and carried on at {loop.per_example} per example from there "
+            "(how JAX stacks many outputs may grow unevenly)"])
+    # carried on from the real count at `top` at the real loop's last step there (exact where
+    # this JAX's stacking grows evenly: before 0.10.1 it concatenates in chunks of 16)
+    before_top = len(compat.flat_eqns(_real_loop(model, ["f32[5]"], 0, 0, top - 1)[1]))
+    assert loop.per_example == real[top] - before_top
+    assert loop.eqn_count == real[top] + 37 * loop.per_example
+
+
+def test_a_batch_of_zero_has_no_loop_version_as_a_real_loop_has_nothing_to_stack():
+    r = jaxpr(jnp.sum, "f32[0,3]", static={"axis": 0}, settings=NO_COST)
+    assert r.ok and r.versions["loop"] is None and r.versions["vmap"].eqn_count >= 1
+    assert any(n.startswith("no loop version over 0 examples") for n in r.notes)
+    with pytest.raises(ValueError):
+        jnp.stack([])
+
+
+@pytest.mark.parametrize("count,size", [
+    (lambda n: 3 * n + (n >= 2), 2),                 # stack before JAX 0.10.1: a concatenate
+    (lambda n: 3 * n + (n >= 2), 5),                 # from two elements on,
+    (lambda n: 3 * n + (n + 15) // 16, 40),          # more in chunks of 16
+    (lambda n: 4 * n + 7, COUNTED_UP_TO),
+])
+def test_stacking_is_counted_at_the_size(count, size):
+    assert stacking(count, size) == (count(size), count(size) - count(size - 1), size)
+
+
+def test_stacking_above_the_counted_sizes_is_carried_on_from_the_last_step():
+    seen = []
+
+    def count(n):
+        seen.append(n)
+        return 3 * n + (n + 15) // 16
+
+    top = COUNTED_UP_TO
+    assert stacking(count, top + 100) == (count(top) + 3 * 100, 3, top)
+    assert max(seen) == top
 
 
 # --- costs ----------------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def test_cli_jaxpr_json_and_shape_on_the_mesh(on8):
     ("not_dividing", ["batch of 12 does not divide into 8 equal shards",
                       "multiple of 8"]),
     ("unknown_axis", ["--mesh-axis 'model'", "its axes are data"]),
-    ("shard_uneven", ["--shard b=model: a dim of size 6 does not divide into model=4 shards"]),
+    ("shard_uneven", ["--shard y=model: a dim of size 6 does not divide into model=4 shards"]),
 ])
 def test_bad_meshes_exit_2_naming_what_exists(on8, case, needles):
     run = on8["cli"][case]
@@ -229,6 +229,14 @@ def test_the_hlo_reader_takes_async_pairs_tuples_and_old_source_metadata():
                                   "in m.py:7; 2 all-reduce of f32[] at reduce_sum in a.py:3:4 "
                                   "(f) (or 1 other place)")
     assert verdict([]) == "embarrassingly parallel: no collectives"
+
+
+def test_the_hlo_reader_strips_the_parameters_jax_0_4_30_puts_in_op_names():
+    hlo = ('%ag = f32[16,8]{1,0} all-gather(f32[2,8]{1,0} %p), dimensions={0}, metadata={'
+           'op_name="jit(f)/vmap(g)/fft[fft_type=jaxlib.xla_extension.FftType.FFT '
+           'fft_lengths=(8,)]"}')
+    [c] = collectives(hlo, {"fft": ["m.py:7:2 (g)"]})
+    assert (c.primitive, c.source) == ("fft", "m.py:7:2 (g)")
 
 
 def test_the_mesh_view_renders_at_a_fixed_width():

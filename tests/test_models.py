@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vmapx
+from tests import truth
 from tests.fixtures import models as m
 from vmapx._bench.settings import BenchSettings
 from vmapx._text.inputs import to_spec
@@ -26,7 +27,7 @@ QUICK = BenchSettings(variants=("loop", "vmap", "manual"), runs=2, min_time=0.0,
 
 def _real(fn, args, in_axes):
     """What jax.vmap really returns on concrete arrays: (key path, shape) per output leaf."""
-    out = jax.vmap(fn, in_axes=in_axes)(*args)
+    out = truth.run(jax.vmap(fn, in_axes=in_axes), *args)
     return [(jax.tree_util.keystr(p), tuple(x.shape))
             for p, x in jax.tree_util.tree_flatten_with_path(out)[0]]
 

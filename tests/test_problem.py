@@ -13,7 +13,7 @@ import pytest
 
 import vmapx
 from tests.fixtures import nest_funcs
-from vmapx._problem.request import problem
+from vmapx._problem.request import function_name, problem
 from vmapx._problem.surface import Surface
 from vmapx.cli import app
 
@@ -185,6 +185,24 @@ def test_reports_are_frozen_and_print_readably():
     text = str(report)
     assert "vmap(jnp.add)" in text and "f32[2,3]" in text
     assert report.to_json()["schema_version"] >= 2 and report.to_json()["command"] == "shape"
+
+
+def test_jax_functions_are_named_as_users_write_them_on_every_jax():
+    import jax.scipy.special
+
+    # JAX 0.4.30 defines them in jax._src.… and says so in __module__
+    fns = [jnp.add, jnp.sum, jnp.stack, jax.lax.add, jax.lax.dot, jax.nn.relu, jnp.linalg.norm,
+           jax.vmap]
+    assert [function_name(f) for f in fns] == [
+        "jnp.add", "jnp.sum", "jnp.stack", "lax.add", "lax.dot", "jax.nn.relu",
+        "jnp.linalg.norm", "jax.vmap"]
+    assert function_name(jax.scipy.special.logsumexp) in ("jax.nn.logsumexp",
+                                                          "jax.scipy.special.logsumexp")
+
+    def mine(x):
+        return x
+
+    assert function_name(mine) == "mine"
 
 
 def test_an_in_axes_leaf_that_is_not_an_int_is_explained_not_a_crash():

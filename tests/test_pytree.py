@@ -10,18 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vmapx
+from tests import truth
 from tests.fixtures.nest_funcs import affine, split
 from vmapx.cli import app
 
 
 def _concrete(tree):
     rng = np.random.default_rng(0)
-    return jax.tree.map(lambda s: jnp.asarray(rng.standard_normal(s), jnp.float32), tree,
+    return jax.tree.map(lambda s: truth.concrete(s, np.float32, rng), tree,
                         is_leaf=lambda x: isinstance(x, tuple))
 
 
 def _real(fn, args, in_axes):
-    out = jax.vmap(fn, in_axes=in_axes)(*[_concrete(a) for a in args])
+    out = truth.run(jax.vmap(fn, in_axes=in_axes), *[_concrete(a) for a in args])
     return [tuple(x.shape) for x in jax.tree_util.tree_leaves(out)]
 
 

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vmapx
+from tests import truth
 from tests.fixtures import user_funcs
 from vmapx._problem.binding import letters
 from vmapx._text.specs import DTYPES, short_dtype
@@ -15,14 +16,17 @@ from vmapx._text.specs import DTYPES, short_dtype
 
 def _arrays(report, seed=0):
     rng = np.random.default_rng(seed)
-    return [jnp.asarray(rng.standard_normal(i.shape), dtype=DTYPES[i.dtype])
-            for i in report.inputs]
+    return [truth.concrete(i.shape, DTYPES[i.dtype], rng) for i in report.inputs]
 
 
-def _real(fn, report, in_axes, out_axes, axis_size=None):
-    """Run the real vmap on concrete arrays of the batched shapes vmapx reports."""
-    out = jax.vmap(fn, in_axes=in_axes, out_axes=out_axes, axis_size=axis_size)(*_arrays(report))
-    return jax.tree_util.tree_leaves(out)
+def _real(fn, report, in_axes, each_out_axes, axis_size=None):
+    """Run the real vmap on concrete arrays of the batched shapes vmapx reports, once per
+    out_axes in `each_out_axes` (all in one jitted program: one compile): leaves per out_axes."""
+    def every(*args):
+        return [jax.vmap(fn, in_axes=in_axes, out_axes=oa, axis_size=axis_size)(*args)
+                for oa in each_out_axes]
+
+    return [jax.tree_util.tree_leaves(out) for out in truth.run(every, *_arrays(report))]
 
 
 def check(fn, *shapes, in_axes=0, out_axes=0, batch=None, axis_size=None, **kw):
@@ -39,15 +43,14 @@ def check(fn, *shapes, in_axes=0, out_axes=0, batch=None, axis_size=None, **kw):
                                *[jax.ShapeDtypeStruct(i.shape, DTYPES[i.dtype])
                                  for i in report.inputs])
         return report
-    leaves = _real(fn, report, axes, out_axes, axis_size)
+    # and every row of the out_axes pattern is what vmap gives with that out_axes
+    rows = [row for row in report.out_axes_pattern if not any(s is None for s in row.shapes)]
+    leaves, *real = _real(fn, report, axes, [out_axes] + [row.out_axes for row in rows],
+                          axis_size)
     assert [tuple(x.shape) for x in leaves] == [o.shape for o in report.outputs]
     assert [short_dtype(x.dtype) for x in leaves] == [o.dtype for o in report.outputs]
-    # and every row of the out_axes pattern is what vmap gives with that out_axes
-    for row in report.out_axes_pattern:
-        if any(s is None for s in row.shapes):
-            continue
-        real = _real(fn, report, axes, row.out_axes, axis_size)
-        assert [tuple(x.shape) for x in real] == list(row.shapes), row
+    for row, got in zip(rows, real, strict=True):
+        assert [tuple(x.shape) for x in got] == list(row.shapes), row
     return report
 
 

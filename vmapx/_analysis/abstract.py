@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from vmapx._analysis.explain import classify
-from vmapx._analysis.tracing import check_out_axes, nest, out_leaf_axes, structs
+from vmapx._analysis.tracing import array_outputs, check_out_axes, nest, out_leaf_axes, structs
 from vmapx._problem.placing import Level, leaf_axes
 from vmapx._problem.problem import Problem
 from vmapx._report.common import InputInfo, LevelInfo
@@ -123,8 +123,8 @@ def _level_by_level(problem: Problem) -> tuple[list[LevelInfo], list[OutputInfo]
     examples = [(leaf.name, s, leaf.dtype) for leaf, s in
                 zip(problem.leaves, problem.example_shapes())]
     pos, kw = structs(problem, problem.example_shapes())
-    try:
-        out = jax.eval_shape(problem.call, *pos, **kw)
+    try:  # an output that is no JAX type is named so on every JAX (the wording varies)
+        out = jax.eval_shape(array_outputs(problem.call, problem.name), *pos, **kw)
     except Exception as exc:  # the user's function, traced on per-example shapes
         raise classify(exc, "example", problem.name, examples, problem.surface) from None
     example_out = out

@@ -154,9 +154,10 @@ def _classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple
 
 def _bad_output(exc: BaseException, text: str) -> bool:
     """JAX's TypeError for a traced function's output that is no JAX type (a string, an
-    object): "… returned a value of type <class 'str'> …, which is not a valid JAX type"."""
-    return isinstance(exc, TypeError) and "returned a value of type" in text \
-        and "not a valid JAX type" in text
+    object): "… returned a value of type <class 'str'> …, which is not a valid JAX type", or on
+    JAX 0.4.30 "Value 'x' with type <class 'str'> is not a valid JAX type"."""
+    return isinstance(exc, TypeError) and "not a valid JAX type" in text and (
+        "returned a value of type" in text or text.startswith("Value "))
 
 
 def _flat_for_tree(exc: BaseException, text: str, where: str | None,

@@ -94,6 +94,9 @@ def _no_loop(problem: Problem) -> str | None:
         return (f"no loop version for a nest of {len(levels)} vmaps: it would be "
                 f"{len(levels)} nested loops over {sizes} examples; the per-example jaxpr is "
                 "used for the pitfalls")
+    if levels[0].size == 0:
+        return ("no loop version over 0 examples: the loop stacks its outputs, and there are "
+                "none to stack")
     out_axes = levels[0].out_axes
 
     def one(a: Any) -> bool:

@@ -150,10 +150,14 @@ def _inlined(closed: Any, label: str, settings: JaxprSettings, notes: list[str])
 
 def _loop_version(problem: Problem, traced: Traced, settings: JaxprSettings,
                   notes: list[str]) -> Version:
-    """One iteration's jaxpr; the equation count at B (from the counts at 1 and 2); the cost
+    """One iteration's jaxpr; the equation count at B (counted: see loop.growth); the cost
     of one iteration × B."""
     one, size = traced.one.jaxpr, problem.levels[0].size
-    per, base = growth(traced.out_types, problem, size, one)
+    per, base, counted = growth(traced.out_types, problem, size, one)
+    if counted < size:
+        notes.append(f"loop: a loop over {size} examples is not traced; its equations are "
+                     f"counted at B={counted} and carried on at {per} per example from there "
+                     "(how JAX stacks many outputs may grow unevenly)")
     low = _lower(traced.one, settings, settings.stage)  # one iteration, at the stage shown
     cost = scaled(low.cost, size) if low.cost is not None else None
     return Version(f"loop over {size}", _show(one, settings), base + per * size,

@@ -10,6 +10,7 @@ first), `ranks`, `batch`, `axis_size`, `static`, `name`.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Mapping, Sequence
 
 from vmapx._problem.binding import positional_names
@@ -20,11 +21,24 @@ from vmapx._text.inputs import to_spec
 from vmapx.errors import TargetError, UsageError
 
 
+# Where JAX exports what it defines in `jax._src`, as users write it; the first that holds the
+# function names it (`jnp.add`, not `jax._src.numpy.ufuncs.add` as JAX 0.4.30 reports it).
+_PUBLIC = (("jnp", "jax.numpy"), ("lax", "jax.lax"), ("jax.nn", "jax.nn"),
+           ("jnp.linalg", "jax.numpy.linalg"), ("jnp.fft", "jax.numpy.fft"),
+           ("jax.scipy.special", "jax.scipy.special"), ("jax.scipy.linalg", "jax.scipy.linalg"),
+           ("jax.random", "jax.random"), ("jax", "jax"))
+
+
 def function_name(fn: Callable[..., Any]) -> str:
     """`jnp.add`, `lax.dot`, or the function's own name."""
     mod = getattr(fn, "__module__", None) or ""
-    short = {"jax.numpy": "jnp", "jax.lax": "lax"}.get(mod, mod)
     base = getattr(fn, "__name__", None) or type(fn).__name__
+    if mod.startswith("jax._src."):
+        for short, public in _PUBLIC:
+            if getattr(sys.modules.get(public), base, None) is fn:
+                return f"{short}.{base}"
+    short = {"jax.numpy": "jnp", "jax.lax": "lax"}.get(mod, mod)
+    short = "jnp" + short[len("jax.numpy"):] if short.startswith("jax.numpy.") else short
     return f"{short}.{base}" if short.startswith(("jnp", "lax", "jax")) else base
 
 

@@ -2,7 +2,8 @@
 
 XLA prints each instruction as `%name = TYPE opcode(operands), …, metadata={op_name="…"
 source_file="…" source_line=N}`; newer XLA replaces the file and line by a `stack_frame_id`.
-The op_name ends in the JAX primitive (`jit(f)/vmap(jit(fft))/jit(fft)/fft` → `fft`), which
+The op_name ends in the JAX primitive (`jit(f)/vmap(jit(fft))/jit(fft)/fft` → `fft`; JAX 0.4.30
+appends its parameters, `fft[fft_type=…]`), which
 names the jaxpr equation; its source line comes from the jaxpr (JAX's own source info).
 Asynchronous pairs (`all-gather-start` / `-done`) count once.
 """
@@ -51,11 +52,24 @@ def collectives(hlo: str, sources: Mapping[str, Sequence[str]]) -> list[Collecti
             arrays = arrays[-1:]
         shape = ", ".join(f"{d}[{','.join(map(str, s))}]" for d, s in arrays)
         op_name = _meta(line, "op_name")
-        primitive = op_name.rsplit("/", 1)[-1] if op_name else None
+        primitive = _primitive(op_name) if op_name else None
         source = _source(line, primitive, sources)
         found[(m["op"], shape, sum(_size(d, s) for d, s in arrays), op_name, primitive,
                source)] += 1
     return [Collective(*key, count=n) for key, n in found.items()]
+
+
+def _primitive(op_name: str) -> str:
+    """The op_name's last part, without the parameters JAX 0.4.30 appends to some
+    (`…/fft[fft_type=… fft_lengths=(1024,)]` → `fft`)."""
+    if op_name.endswith("]"):
+        depth = 0
+        for i in range(len(op_name) - 1, -1, -1):
+            depth += {"]": 1, "[": -1}.get(op_name[i], 0)
+            if depth == 0:
+                op_name = op_name[:i]
+                break
+    return op_name.rsplit("/", 1)[-1]
 
 
 def _source(line: str, primitive: str | None, sources: Mapping[str, Sequence[str]]
