@@ -55,7 +55,8 @@ class Case:
     named: dict = field(default_factory=dict)       # keyword arguments (vmap maps them on axis 0)
     fails: str | None = None                        # the error kind, or "usage" (bad input)
     cli: list | None = None                         # argv after the function, for the CLI check
-    jaxpr: bool = False
+    jaxpr: bool = False                             # vmapx.jaxpr reports ok too
+    jaxpr_fails: bool = False                       # vmapx.jaxpr reports the same failure
 
 
 def _linear(n_members=None):
@@ -174,6 +175,16 @@ CASES = [
          dict(in_axes=(0.5, 0)), fails="other"),
     Case("jax api_test: non-int in_axes (a string)", U.add, (a(2, 3), a(2, 3)),
          dict(in_axes=("x", 0)), fails="other"),
+    Case("jax api_test: non-int in_axes (a bool)", U.add, (a(2, 3), a(2, 3)),
+         dict(in_axes=(True, 0)), fails="other"),
+    Case("jax api_test: non-int in_axes (a numpy integer)", U.add, (a(2, 3), a(2, 3)),
+         dict(in_axes=(np.int64(0), 0)), fails="other"),
+    Case("jax api_test: non-int out_axes (a float)", U.add, (a(2, 3), a(2, 3)),
+         dict(out_axes=0.5), fails="other", jaxpr_fails=True),
+    Case("jax api_test: non-int out_axes (a bool)", U.add, (a(2, 3), a(2, 3)),
+         dict(out_axes=True), fails="other"),
+    Case("jax api_test: non-int out_axes leaf in a pytree", U.mul_and_sum, (a(4, 3), a(4, 3)),
+         dict(out_axes=(0, np.int32(0))), fails="other"),
     Case("jax api_test: every in_axes None and no axis_size", U.add, (a(2, 3), a(2, 3)),
          dict(in_axes=None), fails="no_mapped_axis"),
     Case("jax api_test: axis_size disagrees with the mapped axis", U.add, (a(2, 3), a(2, 3)),
@@ -352,13 +363,15 @@ def test_the_cli_agrees_with_the_library(case, runner):
         assert data["ok"] is False and ("error", data["error"]["kind"]) == predicted
 
 
-JAXPR_CASES = [c for c in CASES if c.jaxpr]
+JAXPR_CASES = [c for c in CASES if c.jaxpr or c.jaxpr_fails]
 
 
 @pytest.mark.parametrize("case", JAXPR_CASES, ids=[c.source for c in JAXPR_CASES])
-def test_jaxpr_reports_ok(case):
+def test_jaxpr_agrees(case):
     args, named = _inputs(case)
     report = vmapx.jaxpr(case.fn, *args, **case.kw, **named)
-    assert report.ok, report.error
-    assert report.error is None
+    if case.fails is None:
+        assert report.ok and report.error is None, report.error
+    else:
+        assert not report.ok and report.error.kind == case.fails, report.error
 

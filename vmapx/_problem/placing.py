@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterator
 
 from vmapx._problem.surface import Surface
 from vmapx._text.specs import format_shape
@@ -194,6 +194,31 @@ def leaf_axes(in_axes: Any, args: tuple[Any, ...], n_kw_leaves: int, surface: Su
     return out + [0] * n_kw_leaves
 
 
+def _scalar_leaves(spec: Any) -> Iterator[Any]:
+    """The leaves of an axes spec built of dicts, lists and tuples (other nodes: JAX's to judge)."""
+    if isinstance(spec, dict):
+        for value in spec.values():
+            yield from _scalar_leaves(value)
+    elif isinstance(spec, (list, tuple)):
+        for value in spec:
+            yield from _scalar_leaves(value)
+    else:
+        yield spec
+
+
+def check_out_axes(out_axes: Any, surface: Surface) -> None:
+    """jax.vmap takes ints and None as out_axes leaves; a bool, a float, a string or a numpy
+    integer is refused as in_axes leaves are (JAX raises TypeError when the vmap is built)."""
+    for entry in _scalar_leaves(out_axes):
+        if entry is not None and type(entry) is not int and (
+                isinstance(entry, (bool, float, complex, str, bytes)) or hasattr(entry, "dtype")):
+            raise VmapFailure(
+                "other", f"out_axes holds {entry!r}, which is not an int or None: vmap takes an "
+                "integer axis or None for each output (or each leaf of a pytree output)",
+                f"give ints and None only, e.g. {surface.set('out_axes', '0')}",
+                short="out_axes entry not an int")
+
+
 def insert_batch(leafs: list[Leaf], axes: list[Any], batch: int, surface: Surface) -> list[Leaf]:
     """--batch: each leaf's per-example shape with `batch` inserted at its in_axis (None: as
     it is)."""
@@ -214,6 +239,8 @@ def place_levels(leafs: list[Leaf], args: tuple[Any, ...], levels_in: list[Any],
     n_kw = sum(1 for leaf in leafs if leaf.keyword)
     shapes = [leaf.shape for leaf in leafs]
     out = []
+    for out_axes in levels_out:
+        check_out_axes(out_axes, surface)
     for k, in_axes in enumerate(levels_in):
         at = f" at level {k}" if len(levels_in) > 1 else ""
         raw = leaf_axes(in_axes, args, n_kw, surface)
