@@ -54,6 +54,7 @@ class Case:
     kw: dict = field(default_factory=dict)          # in_axes, out_axes, axis_size, levels, ranks
     named: dict = field(default_factory=dict)       # keyword arguments (vmap maps them on axis 0)
     fails: str | None = None                        # the error kind, or "usage" (bad input)
+    says: str | None = None                         # words the failure's message must hold
     cli: list | None = None                         # argv after the function, for the CLI check
     jaxpr: bool = False                             # vmapx.jaxpr reports ok too
     jaxpr_fails: bool = False                       # vmapx.jaxpr reports the same failure
@@ -172,7 +173,7 @@ CASES = [
          (a(4, 3), a(4, 3)), dict(out_axes=(0, 0, 0)), fails="usage",
          cli=["--x", "4,3", "--y", "4,3", "--out-axes", "0,0,0"]),
     Case("jax api_test: non-int in_axes (a float)", U.add, (a(2, 3), a(2, 3)),
-         dict(in_axes=(0.5, 0)), fails="other"),
+         dict(in_axes=(0.5, 0)), fails="other", says="in_axes holds 0.5"),
     Case("jax api_test: non-int in_axes (a string)", U.add, (a(2, 3), a(2, 3)),
          dict(in_axes=("x", 0)), fails="other"),
     Case("jax api_test: non-int in_axes (a bool)", U.add, (a(2, 3), a(2, 3)),
@@ -180,7 +181,7 @@ CASES = [
     Case("jax api_test: non-int in_axes (a numpy integer)", U.add, (a(2, 3), a(2, 3)),
          dict(in_axes=(np.int64(0), 0)), fails="other"),
     Case("jax api_test: non-int out_axes (a float)", U.add, (a(2, 3), a(2, 3)),
-         dict(out_axes=0.5), fails="other", jaxpr_fails=True),
+         dict(out_axes=0.5), fails="other", says="out_axes holds 0.5", jaxpr_fails=True),
     Case("jax api_test: non-int out_axes (a bool)", U.add, (a(2, 3), a(2, 3)),
          dict(out_axes=True), fails="other"),
     Case("jax api_test: non-int out_axes leaf in a pytree", U.mul_and_sum, (a(4, 3), a(4, 3)),
@@ -190,8 +191,11 @@ CASES = [
     Case("jax api_test: axis_size disagrees with the mapped axis", U.add, (a(2, 3), a(2, 3)),
          dict(axis_size=3), fails="inconsistent_sizes"),
     Case("jax api_test: out_axes None for a batched output", U.add, (a(4, 3), a(4, 3)),
-         dict(out_axes=None), fails="other", cli=["--x", "4,3", "--y", "4,3",
-                                                  "--out-axes", "None"]),
+         dict(out_axes=None), fails="other", says="depends on a mapped input",
+         cli=["--x", "4,3", "--y", "4,3", "--out-axes", "None"]),
+    Case("jax api_test: out_axes None for one batched output of two", U.mul_and_sum,
+         (a(4, 3), a(4, 3)), dict(out_axes=(0, None)), fails="other",
+         says="the output [1] of", jaxpr_fails=True),
     Case("jax api_test: out_axes out of range", U.sort, (a(4, 3),), dict(out_axes=3),
          fails="axis_out_of_range"),
     Case("jax api_test: in_axes a dict at the top level", U.tree_in,
@@ -299,7 +303,8 @@ def _real(case, args, named):
 
 
 def _predict(case, args, named):
-    """vmapx's answer: leaves as (key path, shape, dtype), ("error", kind), or ("usage", msg)."""
+    """vmapx's answer: leaves as (key path, shape, dtype), ("error", kind, message), or
+    ("usage", message)."""
     try:
         report = vmapx.shape(case.fn, *args, **case.kw, **named)
     except (UsageError, SpecError) as err:
@@ -307,7 +312,7 @@ def _predict(case, args, named):
     if not report.ok:
         err = report.error
         assert err.kind in VmapFailure.KINDS and err.message and err.hint, err
-        return ("error", err.kind)
+        return ("error", err.kind, err.message)
     return [(o.path, tuple(o.shape), o.dtype) for o in report.outputs]
 
 
@@ -328,6 +333,7 @@ def test_vmapx_agrees_with_jax(case):
         assert isinstance(real, Exception), f"JAX should refuse this case, it returns {real}"
         want = ("usage",) if case.fails == "usage" else ("error", case.fails)
         assert predicted[:len(want)] == want, (predicted, want, real)
+        assert case.says is None or case.says in predicted[-1], (predicted, case.says)
 
 
 def test_the_table_covers_each_source():
@@ -360,7 +366,8 @@ def test_the_cli_agrees_with_the_library(case, runner):
         assert got == predicted
     else:
         assert r.exit_code == 1, r.output
-        assert data["ok"] is False and ("error", data["error"]["kind"]) == predicted
+        assert data["ok"] is False and ("error", data["error"]["kind"]) == predicted[:2]
+        assert case.says is None or case.says in data["error"]["message"], data["error"]
 
 
 JAXPR_CASES = [c for c in CASES if c.jaxpr or c.jaxpr_fails]
