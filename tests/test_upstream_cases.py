@@ -382,3 +382,18 @@ def test_jaxpr_agrees(case):
     else:
         assert not report.ok and report.error.kind == case.fails, report.error
 
+
+
+@pytest.mark.parametrize("argv, says, not_said", [
+    # the axis JAX refuses is the one the header shows (it showed "in_axes (—)")
+    ([f"{F}:sort", "--x", "3", "--in-axes", "1"], "in_axes (1)", "in_axes (—)"),
+    ([f"{F}:add", "--x", "3", "--y", "3", "--in-axes", "2,None"], "in_axes (2,—)", "(—,—)"),
+    # leading dims that do not broadcast: a failure, not "no vmap (no extra leading dims)"
+    ([f"{F}:foo", "--s", "f32[]", "--v", "4,3", "--m", "5,3,3", "--ranks", "0,1,2"],
+     "ranks s=0,v=1,m=2", "no vmap"),
+])
+def test_the_header_of_a_failed_placement(argv, says, not_said, runner):
+    r = runner.invoke(app, ["shape", *argv])
+    assert r.exit_code == 1, r.output
+    head = r.output.splitlines()[0]
+    assert says in head and not_said not in head, head
