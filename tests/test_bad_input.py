@@ -21,6 +21,8 @@ NEST = "tests/fixtures/nest_funcs.py"
 PARAMS = '\'{"W": "f32[3,5]", "b": [3]}\''
 FAST = "--runs 1 --min-time 0 --warmup 0"
 HUGE = "100000000000000000000"
+UP = "tests/fixtures/upstream_funcs.py"   # rows derived from JAX's, jax_autovmap's vmap tests
+TREE = '\'{"a": "f32[4,3]", "b": "f32[3]"}\''
 
 ROWS = [
     # -- vmapx shape: shapes and dtypes ----------------------------------------------------
@@ -56,6 +58,33 @@ ROWS = [
     ("shape jnp.add --a 2,3 --ranks x", 2, ["cannot read ranks entry 'x'", "integer"]),
     (f"shape {NEST}:affine --params {PARAMS} --x 4,5 --in-axes '{{\"W\": null, \"c\": 0}},0'",
      1, ["in_axes", "params"]),
+    # -- axes JAX's own vmap tests refuse (tests/test_upstream_cases.py has their library side) --
+    (f"shape {UP}:add --x 2,3 --y 2,3 --in-axes 0.5,0", 2,
+     ["cannot read in_axes entry '0.5'", "an integer axis"]),
+    (f"shape {UP}:add --x 2,3 --y 2,3 --in-axes true,0", 2,
+     ["cannot read in_axes entry 'true'", "an integer axis"]),
+    (f"shape {UP}:tree_in --p {TREE} --x 4,3 --in-axes '{{\"a\": 1.5, \"b\": null}},0'", 2,
+     ["'1.5' is not an axis", "integer axis or null"]),
+    (f"shape {UP}:add --x 2,3 --y 2,3 --out-axes 0.5", 2,
+     ["cannot read out_axes entry '0.5'", "an integer axis"]),
+    (f"shape {UP}:dict_out --x 2,3,4 --out-axes '{{\"a\": 0.5, \"b\": 0}}'", 2,
+     ["'0.5' is not an axis", "integer axis or null"]),
+    (f"shape {UP}:add --x 4,3 --y 4,3 --out-axes None", 1,
+     ["depends on a mapped input", "out_axes None (unmapped) cannot hold it", "--out-axes 0"]),
+    (f"shape {UP}:mul_and_sum --x 4,3 --y 4,3 --out-axes 0,None", 1,
+     ["the output [1] of", "depends on a mapped input"]),
+    (f"shape {UP}:sort --x 3 --in-axes 1", 1,
+     ["in_axis 1 for x is out of range", "-1..0 or None"]),
+    (f"shape {UP}:tree_in --p '{{\"a\": \"f32[4,3]\", \"b\": \"f32[5,3]\"}}' --x 4,3", 1,
+     ["p['b'] f32[5,3] has size 5", "map it with None"]),
+    (f"shape {UP}:foo --s f32[] --v 4,3 --m 5,3,3 --ranks 0,1,2", 1,
+     ["leading batch dims do not broadcast", "check the base ranks"]),
+    (f"shape {UP}:foo --s f32[] --v 5,3 --m 3 --ranks 0,1,2", 1,
+     ["m base rank 2, but m is f32[3]", "lower m's rank to 1 or less"]),
+    (f"jaxpr {UP}:add --x 2,3 --y 2,3 --in-axes true,0", 2, ["cannot read in_axes entry 'true'"]),
+    (f"jaxpr {UP}:add --x 4,3 --y 4,3 --out-axes None", 1, ["depends on a mapped input"]),
+    (f"bench {UP}:add --x 2,3 --y 2,3 --out-axes 1.0 {FAST}", 2,
+     ["cannot read out_axes entry '1.0'"]),
     # -- function specs --------------------------------------------------------------------
     ("shape jnp.addd --a 2,3", 2, ["has no attribute 'addd'", "did you mean jnp.add"]),
     ("shape numpy.add --a 2,3", 2, ["only jax functions are named by dotted path",

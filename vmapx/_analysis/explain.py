@@ -6,6 +6,7 @@ prefixes, never by exact text; JAX's own message is kept as `jax_message`.
 
 from __future__ import annotations
 
+import re
 import traceback
 
 from vmapx._problem.surface import Surface
@@ -21,6 +22,11 @@ _DATA_DEPENDENT_PREFIXES = (
     "Array boolean indices must be concrete",
     "Abstract tracer value encountered",
 )
+# out_axes None for a batched output: older JAX releases word it "vmap has mapped output but
+# out_axes is None", newer ones "at vmap out_axes[PATH], got axis spec None but output was
+# batched on axis N".
+_UNMAPPED_OUTPUT = re.compile(r"(?:vmap has mapped output but out_axes is None|"
+                              r"at vmap out_axes(\S*), got axis spec None but output was batched)")
 _FIXES = {
     "control_flow": "Python `if`/`while` on a traced value: use jnp.where(cond, a, b) or "
                     "lax.cond for branches, lax.while_loop/fori_loop for loops, or pass the "
@@ -141,11 +147,14 @@ def _classify(exc: BaseException, stage: str, fn_name: str, examples: list[tuple
             "map a different axis so each example has the shape the function expects (see the "
             "suggestions), or fix the shapes",
             jax_message=jax_message, short="per-example shapes rejected")
-    if text.startswith("vmap has mapped output but out_axes is None"):
+    unmapped = _UNMAPPED_OUTPUT.match(text)
+    if unmapped is not None:
+        which = f"the output {unmapped.group(1)}" if unmapped.group(1) else "an output"
         return VmapFailure(
-            "other", f"an output of {fn_name} depends on a mapped input, so out_axes None "
-            "(unmapped) cannot hold it", "give that output an integer out_axes, e.g. --out-axes 0",
-            jax_message=jax_message, short="mapped output with out_axes None")
+            "other", f"{which} of {fn_name} depends on a mapped input, so out_axes None "
+            "(unmapped) cannot hold it", "give that output an integer out_axes, e.g. "
+            f"{surface.set('out_axes', '0')}, or keep None for outputs that do not depend on "
+            "a mapped input", jax_message=jax_message, short="mapped output with out_axes None")
     return VmapFailure("other", f"vmap of {fn_name} raised {type(exc).__name__}: "
                        f"{first_line(text)}{at}",
                        _more(surface, "JAX's full message and traceback"),

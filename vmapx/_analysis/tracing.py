@@ -30,7 +30,9 @@ def structs(problem: Problem, shapes: Sequence[tuple[int, ...]] | None = None
 
 
 def vmap_axes(ax: Any) -> Any:
-    """A level's axes as `jax.vmap` takes them: a top-level list (from JSON) is a tuple."""
+    """A level's in_axes as `jax.vmap` takes them: a top-level list is a tuple, as jax.vmap
+    makes it. (out_axes go to jax.vmap as they are: it does not, and a list is a prefix of a
+    list output only.)"""
     return tuple(ax) if isinstance(ax, list) else ax
 
 
@@ -41,7 +43,7 @@ def nest(problem: Problem, start: int = 0, fn: Callable[..., Any] | None = None
 
     g = problem.call if fn is None else fn
     for level in reversed(problem.levels[start:]):
-        g = jax.vmap(g, in_axes=vmap_axes(level.in_axes), out_axes=vmap_axes(level.out_axes),
+        g = jax.vmap(g, in_axes=vmap_axes(level.in_axes), out_axes=level.out_axes,
                      axis_size=problem.request.axis_size)
     return g
 
@@ -51,7 +53,7 @@ def out_leaf_axes(out_axes: Any, out: Any, surface: Any = None) -> list[Any]:
     out_axes that does not fit the outputs is the user's option mistake (`UsageError`)."""
     import jax
 
-    axes = vmap_axes(out_axes)
+    axes = out_axes
     n = len(jax.tree_util.tree_leaves(out))
     if axes is None or isinstance(axes, int):
         return [axes] * n
@@ -61,11 +63,11 @@ def out_leaf_axes(out_axes: Any, out: Any, surface: Any = None) -> list[Any]:
         raise UsageError(f"{option} has {len(axes)} entries but the function returns "
                          f"{len(top)} output{'s' * (len(top) != 1)}",
                          "give one entry per output, or one int for all")
-    if isinstance(axes, (tuple, list)):
-        out = type(axes)(top)
+    if isinstance(axes, (tuple, list)) and not isinstance(out, (tuple, list)):
+        out = type(axes)(top)   # one output, one entry: jax.vmap's own check judges the wrapping
     try:
         per = jax.tree_util.tree_map(
-            lambda ax, sub: [ax] * len(jax.tree_util.tree_leaves(sub)), axes, out,
+            lambda ax, sub: _Group([ax] * len(jax.tree_util.tree_leaves(sub))), axes, out,
             is_leaf=lambda x: x is None)
     except (ValueError, TypeError):
         text = json.dumps(out_axes) if isinstance(out_axes, (dict, list)) else repr(out_axes)
@@ -74,8 +76,15 @@ def out_leaf_axes(out_axes: Any, out: Any, surface: Any = None) -> list[Any]:
             f"{text} is not one: the function returns {_describe(out)}",
             "give one int for all outputs, or a structure that matches them", jax_message=None,
             short="out_axes does not fit the outputs") from None
-    return [a for group in jax.tree_util.tree_leaves(per, is_leaf=lambda x: isinstance(x, list))
-            for a in group]
+    return [a for group in jax.tree_util.tree_leaves(per) for a in group.axes]
+
+
+class _Group:
+    """One out_axes leaf's axis for each output leaf under it (not a pytree: a leaf itself,
+    so a list out_axes, a prefix of a list output, is not mistaken for one)."""
+
+    def __init__(self, axes: list[Any]):
+        self.axes = axes
 
 
 def _describe(out: Any) -> str:
@@ -120,7 +129,7 @@ def jax_says(problem: Problem) -> str | None:
     pos, kw = structs(problem, problem.given)
     try:  # jax.vmap checks in_axes when it is built: part of JAX's verdict
         for ax, oax in reversed(list(zip(levels, outs))):
-            g = jax.vmap(g, in_axes=vmap_axes(ax), out_axes=vmap_axes(oax),
+            g = jax.vmap(g, in_axes=vmap_axes(ax), out_axes=oax,
                          axis_size=problem.request.axis_size)
         jax.eval_shape(g, *pos, **kw)
     except Exception as exc:  # JAX's verdict on the broken vmap is what we want

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from vmapx._analysis.abstract import input_infos, level_infos
 from vmapx._analysis.explore import diagnose
-from vmapx._analysis.tracing import array_outputs, leaf_structs, nest, vmap_axes, x64_for
+from vmapx._analysis.tracing import array_outputs, leaf_structs, nest, x64_for
 from vmapx._jaxpr.diff import derived_batch_axes
 from vmapx._jaxpr.loop import level_structs, loop_fn, types_of
 from vmapx._jaxpr.settings import JaxprSettings
@@ -119,7 +119,7 @@ def _trace_vmap(problem: Problem) -> Traced:
     axis_size = problem.request.axis_size
 
     def vmapped(n: int) -> Callable[..., Any]:
-        return jax.vmap(inner, in_axes=tuple(top.axes), out_axes=vmap_axes(top.out_axes),
+        return jax.vmap(inner, in_axes=tuple(top.axes), out_axes=top.out_axes,
                         axis_size=None if axis_size is None else n)
 
     record: list[Any] = []

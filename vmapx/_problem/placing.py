@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterator
 
 from vmapx._problem.surface import Surface
 from vmapx._text.specs import format_shape
@@ -194,6 +194,31 @@ def leaf_axes(in_axes: Any, args: tuple[Any, ...], n_kw_leaves: int, surface: Su
     return out + [0] * n_kw_leaves
 
 
+def _scalar_leaves(spec: Any) -> Iterator[Any]:
+    """The leaves of an axes spec built of dicts, lists and tuples (other nodes: JAX's to judge)."""
+    if isinstance(spec, dict):
+        for value in spec.values():
+            yield from _scalar_leaves(value)
+    elif isinstance(spec, (list, tuple)):
+        for value in spec:
+            yield from _scalar_leaves(value)
+    else:
+        yield spec
+
+
+def check_out_axes(out_axes: Any, surface: Surface) -> None:
+    """jax.vmap takes ints and None as out_axes leaves; a bool, a float, a string or a numpy
+    integer is refused as in_axes leaves are (JAX raises TypeError when the vmap is built)."""
+    for entry in _scalar_leaves(out_axes):
+        if entry is not None and type(entry) is not int and (
+                isinstance(entry, (bool, float, complex, str, bytes)) or hasattr(entry, "dtype")):
+            raise VmapFailure(
+                "other", f"out_axes holds {entry!r}, which is not an int or None: vmap takes an "
+                "integer axis or None for each output (or each leaf of a pytree output)",
+                f"give ints and None only, e.g. {surface.set('out_axes', '0')}",
+                short="out_axes entry not an int")
+
+
 def insert_batch(leafs: list[Leaf], axes: list[Any], batch: int, surface: Surface) -> list[Leaf]:
     """--batch: each leaf's per-example shape with `batch` inserted at its in_axis (None: as
     it is)."""
@@ -214,6 +239,8 @@ def place_levels(leafs: list[Leaf], args: tuple[Any, ...], levels_in: list[Any],
     n_kw = sum(1 for leaf in leafs if leaf.keyword)
     shapes = [leaf.shape for leaf in leafs]
     out = []
+    for out_axes in levels_out:
+        check_out_axes(out_axes, surface)
     for k, in_axes in enumerate(levels_in):
         at = f" at level {k}" if len(levels_in) > 1 else ""
         raw = leaf_axes(in_axes, args, n_kw, surface)
@@ -224,14 +251,16 @@ def place_levels(leafs: list[Leaf], args: tuple[Any, ...], levels_in: list[Any],
                                      "with no axis 0 to map", surface)
             axes.append(None if ax is None else
                         check_axis(leaf.name, shape, leaf.dtype, ax, None, surface, at))
-        size = _level_size(leafs, shapes, axes, axis_size, at, surface)
+        entries = in_axes if isinstance(in_axes, (tuple, list)) else [in_axes] * len(args)
+        whole = {arg.name for arg, entry in zip(args, entries) if isinstance(entry, int)}
+        size = _level_size(leafs, shapes, axes, axis_size, at, surface, whole)
         out.append(Level(k, in_axes, levels_out[k], size, tuple(axes), tuple(shapes)))
         shapes = [s if a is None else s[:a] + s[a + 1:] for s, a in zip(shapes, axes)]
     return out
 
 
 def _level_size(leafs: list[Leaf], shapes: list[tuple[int, ...]], axes: list[int | None],
-                axis_size: int | None, at: str, surface: Surface) -> int:
+                axis_size: int | None, at: str, surface: Surface, whole: set[str]) -> int:
     mapped = [(leaf, s[a], a) for leaf, s, a in zip(leafs, shapes, axes) if a is not None]
     sizes = {m[1] for m in mapped} | ({axis_size} if axis_size is not None else set())
     if len(sizes) > 1:
@@ -240,7 +269,7 @@ def _level_size(leafs: list[Leaf], shapes: list[tuple[int, ...]], axes: list[int
             raise _kwarg_failure(kw[0][0], f"its axis 0 has size {kw[0][1]}{at}, but the batch is "
                                  + ", ".join(f"{leaf.name}[{a}]={s}" for leaf, s, a in mapped
                                              if not leaf.keyword), surface)
-        tree = _unbatched_tree(mapped, shapes, leafs, at, surface)
+        tree = _unbatched_tree(mapped, shapes, leafs, at, whole)
         if tree is not None:
             raise tree
         detail = "; ".join(f"{leaf.name} is {format_shape(shapes[leafs.index(leaf)], leaf.dtype)}"
@@ -261,9 +290,10 @@ def _level_size(leafs: list[Leaf], shapes: list[tuple[int, ...]], axes: list[int
 
 
 def _unbatched_tree(mapped: list[tuple[Leaf, int, int]], shapes: list[tuple[int, ...]],
-                    leafs: list[Leaf], at: str, surface: Surface) -> VmapFailure | None:
-    """A pytree argument mapped as a whole whose leaves share no batch axis (a parameter tree
-    given the data's in_axes): said in the user's terms, or None when no tree is to blame."""
+                    leafs: list[Leaf], at: str, whole: set[str]) -> VmapFailure | None:
+    """A pytree argument whose mapped leaves share no batch axis (a parameter tree given the
+    data's in_axes): said in the user's terms, or None when no tree is to blame. `whole`: the
+    arguments whose in_axes entry is one int for the whole tree."""
     trees: dict[str, list[tuple[Leaf, int, int]]] = {}
     for m in mapped:
         if m[0].path:
@@ -281,7 +311,8 @@ def _unbatched_tree(mapped: list[tuple[Leaf, int, int]], shapes: list[tuple[int,
                               if not leaf.path)
         return VmapFailure(
             "tree_unbatched",
-            f"{arg} is a pytree of {len(ms)} arrays mapped as a whole{at}, but its leaves have "
+            f"{arg} is a pytree of {len(ms)} arrays mapped "
+            f"{'as a whole' if arg in whole else 'leaf by leaf'}{at}, but its leaves have "
             f"no common batch axis{size}: " + "; ".join(shown[:3]) + more + mapped_data,
             f"if {arg} holds parameters, the same for every example, map it with None "
             f"(parameters shared, data mapped); else give every leaf of {arg} a batch "

@@ -24,7 +24,7 @@ def call_line(report: ShapeReport) -> Text:
     if sizes:
         t.append(f" · batch size{'s' * (n > 1)} ", style="bold")
         t.append(",".join(DASH if s is None else str(s) for s in sizes), style=BATCH_STYLE)
-    else:
+    elif report.error is None:   # a failure before the nest was built says nothing of its depth
         t.append(" · no vmap (no extra leading dims)", style="bold")
     return t
 

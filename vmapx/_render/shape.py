@@ -16,7 +16,9 @@ from vmapx._report.shape import ShapeReport
 
 def _call(report: ShapeReport) -> Text:
     req = report.requested_in_axes
-    unfit = report.error is not None and report.error.kind == "in_axes_length"
+    # the in_axes as given where they could not be placed (wrong length, an axis out of range)
+    unfit = report.error is not None and report.error.kind in ("in_axes_length",
+                                                               "axis_out_of_range")
     axes = (arg_axes_cells([i.name for i in report.inputs], [i.in_axis for i in report.inputs])
             if report.inputs and not unfit else
             axes_cells(req) if isinstance(req, (list, tuple)) else axes_cells([req]))

@@ -27,7 +27,7 @@ def vmapped(problem: Problem, spmd_axis_name: str | None = None) -> Callable[...
 
     g = problem.call
     for level in reversed(problem.levels):
-        g = jax.vmap(g, in_axes=vmap_axes(level.in_axes), out_axes=vmap_axes(level.out_axes),
+        g = jax.vmap(g, in_axes=vmap_axes(level.in_axes), out_axes=level.out_axes,
                      axis_size=problem.request.axis_size,
                      spmd_axis_name=spmd_axis_name if level.index == 0 else None)
     return problem.flat(g)
