@@ -58,6 +58,8 @@ class Case:
     cli: list | None = None                         # argv after the function, for the CLI check
     jaxpr: bool = False                             # vmapx.jaxpr reports ok too
     jaxpr_fails: bool = False                       # vmapx.jaxpr reports the same failure
+    # JAX releases before this one accept the case silently, where vmapx still reports it
+    jax_accepts_before: tuple | None = None
 
 
 def _linear(n_members=None):
@@ -212,13 +214,13 @@ CASES = [
     Case("jax api_test: every in_axes None and no axis_size", U.add, (a(2, 3), a(2, 3)),
          dict(in_axes=None), fails="no_mapped_axis"),
     Case("jax api_test: axis_size disagrees with the mapped axis", U.add, (a(2, 3), a(2, 3)),
-         dict(axis_size=3), fails="inconsistent_sizes"),
+         dict(axis_size=3), fails="inconsistent_sizes", jax_accepts_before=(0, 4, 38)),
     Case("jax api_test: out_axes None for a batched output", U.add, (a(4, 3), a(4, 3)),
          dict(out_axes=None), fails="other", says="depends on a mapped input",
          cli=["--x", "4,3", "--y", "4,3", "--out-axes", "None"]),
     Case("jax api_test: out_axes None for one batched output of two", U.mul_and_sum,
          (a(4, 3), a(4, 3)), dict(out_axes=(0, None)), fails="other",
-         says="the output [1] of", jaxpr_fails=True),
+         says="of mul_and_sum depends on a mapped input", jaxpr_fails=True),
     Case("jax api_test: out_axes out of range", U.sort, (a(4, 3),), dict(out_axes=3),
          fails="axis_out_of_range"),
     Case("jax api_test: in_axes a dict at the top level", U.tree_in,
@@ -371,10 +373,19 @@ def test_vmapx_agrees_with_jax(case):
         assert not isinstance(real, Exception), f"the case should run: {real!r}"
         assert predicted == real, (predicted, real)
     else:
-        assert isinstance(real, Exception), f"JAX should refuse this case, it returns {real}"
+        if not _jax_older_than(case.jax_accepts_before):
+            assert isinstance(real, Exception), f"JAX should refuse this case, it returns {real}"
         want = ("usage",) if case.fails == "usage" else ("error", case.fails)
         assert predicted[:len(want)] == want, (predicted, want, real)
         assert case.says is None or case.says in predicted[-1], (predicted, case.says)
+
+
+def _jax_older_than(version: tuple | None) -> bool:
+    """The running JAX is older than `version` (README: vmapx reports what later JAX refuses,
+    e.g. an axis_size that disagrees with the mapped axes, which JAX < 0.4.38 ignores)."""
+    if version is None:
+        return False
+    return tuple(int(p) for p in jax.__version__.split(".")[:3]) < version
 
 
 def test_the_table_covers_each_source():
