@@ -183,3 +183,15 @@ def test_jaxpr_and_bench_take_the_modules_objects(runner, command, argv):
     else:
         assert {r["variant"]: r["status"] for r in data["results"]} == {
             "vmap": "timed", "manual": "timed"}
+
+
+def test_declarations_are_found_by_identity_whatever_sys_modules_holds(monkeypatch):
+    """`grad_loss = jax.grad(loss)` is named `loss` by JAX: its declaration is found because
+    the module's attribute *is* it; entries of sys.modules that are not modules are passed by."""
+    from vmapx._text.declared import home
+
+    monkeypatch.setitem(__import__("sys").modules, "not_a_module", 42)
+    assert mlp.grad_loss.__name__ == "loss"
+    module, key = home(mlp.grad_loss)
+    assert module is mlp and key == "grad_loss"
+    assert home(eqx_mlp.model) == (eqx_mlp, "model")

@@ -34,7 +34,10 @@ def home(fn: Any) -> tuple[ModuleType | None, str | None]:
     module that declares examples; else `fn`'s own module and `__name__`."""
     own = sys.modules.get(getattr(fn, "__module__", None) or "")
     for module in (own, *list(sys.modules.values())):
-        space = getattr(module, "__dict__", {})
+        try:   # not every entry of sys.modules is a plain module
+            space = vars(module)
+        except TypeError:
+            continue
         table = space.get(ATTRIBUTE)
         if isinstance(table, dict):
             key = next((k for k in table if isinstance(k, str) and space.get(k) is fn), None)
