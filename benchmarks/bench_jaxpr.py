@@ -61,8 +61,9 @@ def _env() -> dict[str, str]:
     return env
 
 
-def timed(cmds: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
-    """(median wall, median CPU = user + sys) seconds of each command's whole process.
+def samples(cmds: dict[str, list[str]], runs: int
+            ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each command's wall times and CPU times (user + sys) in seconds, whole processes.
 
     One warm-up run each, then the commands take turns, run by run, so that a change in the
     machine's load (other jobs on a 2-core box) falls on all of them alike.
@@ -70,7 +71,7 @@ def timed(cmds: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float
     env = _env()
     for cmd in cmds.values():  # warm the file cache and write bytecode
         out = subprocess.run(cmd, capture_output=True, env=env)
-        assert out.returncode == 0, out.stderr.decode()
+        assert out.returncode == 0, out.stderr.decode()[-2000:]
     walls: dict[str, list[float]] = {k: [] for k in cmds}
     cpus: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(runs):
@@ -81,7 +82,13 @@ def timed(cmds: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float
             walls[name].append(time.perf_counter() - t0)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-            assert out.returncode == 0, out.stderr.decode()
+            assert out.returncode == 0, out.stderr.decode()[-2000:]
+    return walls, cpus
+
+
+def timed(cmds: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
+    """(median wall, median CPU = user + sys) seconds of each command's whole process."""
+    walls, cpus = samples(cmds, runs)
     return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in cmds}
 
 

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench_jaxpr import samples  # the one whole-process timer (this folder is on sys.path)
 
 WIDTH, BATCH = 32, 8
 PY = sys.executable
@@ -88,36 +87,6 @@ def commands(path: Path, extra: dict[str, list[str]]) -> dict[str, list[str]]:
     return cmds
 
 
-def _env() -> dict[str, str]:
-    env = {**os.environ, "COLUMNS": "160"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # run from cached bytecode, as users do
-    return env
-
-
-def timed(cmds: dict[str, list[str]], runs: int
-          ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Each command's wall times and CPU times (user + sys; less moved by other jobs on a
-    shared machine): one warm-up each, then the commands take turns, run by run, so that a
-    change in the machine's load falls on all of them alike."""
-    env = _env()
-    for cmd in cmds.values():
-        out = subprocess.run(cmd, capture_output=True, env=env)
-        assert out.returncode == 0, out.stderr.decode()[-2000:]
-    walls: dict[str, list[float]] = {k: [] for k in cmds}
-    cpus: dict[str, list[float]] = {k: [] for k in cmds}
-    for _ in range(runs):
-        for name, cmd in cmds.items():
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            out = subprocess.run(cmd, capture_output=True, env=env)
-            walls[name].append(time.perf_counter() - t0)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime
-                              - before.ru_stime)
-            assert out.returncode == 0, out.stderr.decode()[-2000:]
-    return walls, cpus
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", default="100,400,1600")
@@ -134,7 +103,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for layers in (int(n) for n in args.layers.split(",")):
             path = write_module(Path(tmp), layers)
-            walls, cpus = timed(commands(path, extra), args.runs)
+            walls, cpus = samples(commands(path, extra), args.runs)
             for name, times in walls.items():
                 cmd = name.split()[1]
                 base = statistics.median(walls[f"bare {cmd}"])
