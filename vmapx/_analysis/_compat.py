@@ -15,6 +15,9 @@ CALL_PRIMITIVES = frozenset({
     "pjit", "jit", "closed_call", "core_call", "xla_call", "remat", "checkpoint", "remat2",
     "custom_jvp_call", "custom_vjp_call", "custom_vjp_call_jaxpr", "custom_lin", "named_call",
 })
+# The logger JAX writes a failing `jax.debug.callback`'s traceback to (a private module's name;
+# a different name on some release only lets that log through).
+DEBUG_CALLBACK_LOGGER = "jax._src.debugging"
 # Where these wrappers keep their body, in the order to look.
 _BODY_PARAMS = ("jaxpr", "call_jaxpr", "fun_jaxpr")
 

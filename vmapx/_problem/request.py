@@ -21,8 +21,8 @@ from vmapx._text.inputs import to_spec
 from vmapx.errors import TargetError, UsageError
 
 
-# Where JAX exports what it defines in `jax._src`, as users write it; the first that holds the
-# function names it (`jnp.add`, not `jax._src.numpy.ufuncs.add` as JAX 0.4.30 reports it).
+# Where JAX exports its functions, as users write them; the first that holds the function itself
+# names it (`jnp.add`, whatever private module JAX defines it in on a given release).
 _PUBLIC = (("jnp", "jax.numpy"), ("lax", "jax.lax"), ("jax.nn", "jax.nn"),
            ("jnp.linalg", "jax.numpy.linalg"), ("jnp.fft", "jax.numpy.fft"),
            ("jax.scipy.special", "jax.scipy.special"), ("jax.scipy.linalg", "jax.scipy.linalg"),
@@ -33,7 +33,7 @@ def function_name(fn: Callable[..., Any]) -> str:
     """`jnp.add`, `lax.dot`, or the function's own name."""
     mod = getattr(fn, "__module__", None) or ""
     base = getattr(fn, "__name__", None) or type(fn).__name__
-    if mod.startswith("jax._src."):
+    if mod.partition(".")[0] == "jax":
         for short, public in _PUBLIC:
             if getattr(sys.modules.get(public), base, None) is fn:
                 return f"{short}.{base}"

@@ -90,7 +90,9 @@ def quiet_callback_logs(debug: bool):
     stderr) is held back: vmapx reports that failure itself, at the user's line."""
     import logging
 
-    logger = logging.getLogger("jax._src.debugging")
+    from vmapx._analysis._compat import DEBUG_CALLBACK_LOGGER
+
+    logger = logging.getLogger(DEBUG_CALLBACK_LOGGER)
     before = logger.level
     if not debug:
         logger.setLevel(logging.CRITICAL + 1)
