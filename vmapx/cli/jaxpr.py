@@ -12,7 +12,6 @@ from vmapx.cli.streams import console
 from vmapx.cli.options import (ArgPairs, AxisSize, Batch, Debug, Function, InAxesLevels, Json,
                                Lookup, MeshAxis, MeshOpt, OutAxesLevels, Ranks, ShardOpt,
                                Static, mesh_options, vmap_options)
-from vmapx.errors import UsageError
 
 
 def export_view(renderable: Any, svg: str | None, html: str | None, title: str) -> None:

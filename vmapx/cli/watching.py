@@ -49,7 +49,8 @@ class Session:
         except VmapxError as error:
             self.answer, self.failed = _error_view(error.message, error.hint), True
         except Exception as exc:  # the CLI's option parser, or something unforeseen
-            message = getattr(exc, "format_message", lambda: f"{type(exc).__name__}: {exc}")()
+            message = (exc.format_message() if hasattr(exc, "format_message")
+                       else f"{type(exc).__name__}: {exc}")
             self.answer, self.failed = _error_view(message, None), True
         else:
             self.answer = _render(report, debug)
