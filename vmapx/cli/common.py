@@ -154,10 +154,9 @@ def named_args(extra: list[str], pairs: list[str], command: str = "") -> dict[st
         name, eq, value = tok[2:].partition("=")
         if not eq:
             if i + 1 >= len(tokens) or tokens[i + 1].startswith("--"):
-                typo = Surface(command).option_typo(name) if command else None
+                typo = _typo(f"--{name}", command, None)
                 if typo:
-                    raise UsageError(f"--{name} is not an option: did you mean {typo}?",
-                                     f"write {typo}; arguments are --NAME SHAPE")
+                    raise typo
                 raise SpecError(f"--{name} needs a shape",
                                 f"write e.g. --{name} f32[3,4] (or --{name} 3,4)")
             value = tokens[i + 1]
@@ -173,6 +172,17 @@ def named_args(extra: list[str], pairs: list[str], command: str = "") -> dict[st
     return out
 
 
+def _typo(flag: str, command: str, value: str | None) -> UsageError | None:
+    """`--inaxes` → "did you mean --in-axes?", when `flag` (as shown to the user) is close to
+    one of `command`'s options; None when it is not (then it names a function argument)."""
+    typo = Surface(command).option_typo(flag[2:]) if command else None
+    if not typo:
+        return None
+    return UsageError(f"{flag} is not an option: did you mean {typo}?",
+                      f"write {typo} {value}" if value is not None
+                      else f"write {typo}; arguments are --NAME SHAPE")
+
+
 def _add(out: dict[str, ShapeSpec], name: str, value: str, command: str = "") -> None:
     if not name.isidentifier():
         raise SpecError(f"--{name} is not an option or an argument name",
@@ -182,10 +192,10 @@ def _add(out: dict[str, ShapeSpec], name: str, value: str, command: str = "") ->
     try:
         out[name] = to_spec(value) if is_ref(value) else parse_tree_spec(value)
     except SpecError as err:
-        typo = Surface(command).option_typo(name) if command else None
-        if typo:   # `--mesh-axes data`: a mistyped option, not a bad shape
-            raise UsageError(f"--{name.replace('_', '-')} is not an option: did you mean "
-                             f"{typo}?", f"write {typo} {value}") from None
+        # `--mesh-axes data`: a mistyped option, not a bad shape
+        typo = _typo(f"--{name.replace('_', '-')}", command, value)
+        if typo:
+            raise typo from None
         raise SpecError(f"--{name}: {err.message}", err.hint) from None
 
 
