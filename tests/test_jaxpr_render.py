@@ -2,6 +2,7 @@
 
 import functools
 import io
+import re
 
 import jax.numpy as jnp
 import numpy as np
@@ -71,3 +72,77 @@ def test_unavailable_cost_is_said(monkeypatch):
     monkeypatch.setattr(jaxpr_cost, "memory", lambda compiled: None)
     out = text(140, jaxpr(model, "f32[5]", batch=2))
     assert "unavailable on this backend" in out
+
+
+def _stack(n):
+    """An n-layer tanh MLP as in benchmarks/bench_scale.py: vmap adds a transpose per layer."""
+    sq, bias = np.ones((5, 5), np.float32), np.zeros(5, np.float32)
+
+    def f(x):
+        for _ in range(n):
+            x = jnp.tanh(sq @ x + bias)
+        return x.sum()
+
+    def batched(xs):
+        for _ in range(n):
+            xs = jnp.tanh(xs @ sq.T + bias)
+        return xs.sum(1)
+
+    return f, batched
+
+
+def _inside(out):
+    """The lines inside the jaxpr panels (between the frame's │ … │), right-trimmed."""
+    return [line[2:-2].rstrip() for line in out.splitlines()
+            if line.startswith("│ ") and line.endswith(" │")]
+
+
+def test_long_lines_fold_inside_the_frame_and_keep_every_character():
+    r = jaxpr(lambda x: x + 1.0, "f32[5]", batch=2, settings=JaxprSettings(cost=False))
+    long = "x:f32[5] " * 30   # one line far wider than 80 columns
+    from dataclasses import replace
+    r = replace(r, versions={**r.versions, "vmap": replace(r.versions["vmap"],
+                                                           text="{ lambda " + long + "}")})
+    out = text(60, r)
+    assert max(len(line) for line in out.splitlines()) <= 60
+    inside = _inside(out)
+    start = next(k for k, line in enumerate(inside) if line.startswith("{ lambda"))
+    pieces = [inside[start]] + [p for p in inside[start + 1:start + 40] if p.startswith("    x")]
+    assert all(p.startswith("    ") for p in pieces[1:])       # continuations indented
+    assert "".join(p.strip() + " " for p in pieces).replace("  ", " ").startswith(
+        ("{ lambda " + long).strip())
+
+
+def test_fold_pieces_fit_and_join_back():
+    from vmapx._render.code import fold
+
+    for line in ["    a:f32[32] b = dot_general[dimension_numbers=(([1], [0]), ([], []))] a b",
+                 "x" * 200, "   " + "y " * 100, "short", " " * 30 + "z"]:
+        for width in (10, 17, 40, 76):
+            pieces, indent = fold(line, width)
+            assert "".join(pieces) == line
+            assert len(pieces[0]) <= width and all(len(p) + indent <= width for p in pieces[1:])
+
+
+def test_colours_are_kept_where_they_show():
+    """Highlighting is skipped only where the console would drop it: a recording console
+    (what --svg/--html export) keeps the colours."""
+    rec = Console(width=160, file=io.StringIO(), record=True)
+    rec.print(render_jaxpr(report()))
+    html = rec.export_html(inline_styles=True)
+    assert re.search(r'<span style="color: #[0-9a-f]{6}[^>]*>dot_general</span>', html)
+    plain = Console(width=160, file=io.StringIO(), color_system=None)
+    plain.print(render_jaxpr(report()))
+    assert "dot_general" in plain.file.getvalue()
+
+
+def test_a_pitfall_found_at_many_equations_is_one_entry():
+    f, batched = _stack(12)
+    r = jaxpr(f, "f32[5]", batch=4, manual=batched, settings=JaxprSettings(cost=False))
+    transposes = [w for w in r.warnings if w.kind == "extra_transpose"]
+    assert len(transposes) >= 12          # the report keeps each one (and --json too)
+    out = text(100, r)
+    assert out.count("extra_transpose (") == 1
+    eqns = [w.equation for w in transposes]
+    assert f"extra_transpose (×{len(eqns)}, eqns {eqns[0]}, {eqns[1]}," in out
+    assert f"… {eqns[-1]})" in " ".join(out.split())

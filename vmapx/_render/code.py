@@ -52,44 +52,103 @@ def _line_segments(line: str, highlight: bool) -> list[Segment]:
     return out
 
 
+def fold(line: str, width: int) -> tuple[list[str], int]:
+    """An ASCII line in pieces that fit `width` characters, broken after a space where there is
+    one (else mid-word), and the indent of every piece after the first: the line's own plus 4
+    (at most half the width), so a folded line reads as one. The pieces joined are the line."""
+    indent = min(len(line) - len(line.lstrip(" ")) + 4, width // 2)
+    pieces, rest, room = [], line, width
+    while len(rest) > room:
+        cut = rest.rfind(" ", 0, room) + 1  # the space stays at the end of this piece
+        if cut <= 0 or not rest[:cut].strip():
+            cut = room
+        pieces.append(rest[:cut])
+        rest, room = rest[cut:], width - indent
+    return pieces + [rest], indent
+
+
+def _cut(segments: list[Segment], sizes: list[int]) -> list[list[Segment]]:
+    """One line's segments cut into consecutive runs of `sizes` characters, styles kept."""
+    runs: list[list[Segment]] = []
+    queue = segments[::-1]
+    for size in sizes:
+        run: list[Segment] = []
+        while size > 0 and queue:
+            seg = queue.pop()
+            if len(seg.text) > size:
+                queue.append(Segment(seg.text[size:], seg.style))
+                seg = Segment(seg.text[:size], seg.style)
+            run.append(seg)
+            size -= len(seg.text)
+        runs.append(run)
+    return runs
+
+
 class CodePanel:
     """Jaxpr (or HLO) text in a titled panel, as Rich's Panel draws it.
 
-    When every line fits, the frame and the lines are drawn here, one segment list per line:
-    Rich's Panel would measure, pad and crop each line of a long jaxpr through several layers
-    (about 4× the time on a 100-layer model). A narrower console gets Rich's Panel, which wraps.
+    The frame and the lines are drawn here, one segment list per line: Rich's Panel would
+    measure, wrap, pad and crop each line of a long jaxpr through several layers (about 4× the
+    time on a 100-layer model, 10× when it wraps). A line wider than the console is folded
+    after a space (`fold`), its continuation indented. Text that is not ASCII, or a console
+    too narrow for a frame, gets Rich's Panel.
     """
+
+    MIN_INNER = 16
 
     def __init__(self, text: str, title: str, highlight: bool = True):
         self.text, self.title, self.highlight = text, title, highlight
         self.lines = text.splitlines() or [""]
         longest = max(cell_len(line) for line in self.lines)
         self.width = max(longest + 4, cell_len(title) + 6)
+        self.ascii = text.isascii()
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(min(self.width, options.max_width), self.width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if self.width > options.max_width:
+        width = min(self.width, options.max_width)
+        if width < self.width and (not self.ascii or width - 4 < self.MIN_INNER):
             body = jaxpr_text(self.text) if self.highlight else Text(self.text)
             yield Panel(body, title=Text(self.title), title_align="left", expand=False)
             return
-        for row in self.rows(console, options):
+        for row in self.rows(console, options, width):
             yield from row
             yield Segment.line()
 
-    def rows(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
-        """The panel's lines, each exactly `self.width` cells (the caller checked it fits)."""
+    def rows(self, console: Console, options: ConsoleOptions, width: int | None = None
+             ) -> list[list[Segment]]:
+        """The panel's lines, each exactly `width` cells (default: its own width, which the
+        caller checked fits), lines wider than the inside folded."""
+        width = self.width if width is None else width
         frame = ROUNDED.substitute(options, safe=console.safe_box)
-        inner = self.width - 4
+        inner = width - 4
         title = f" {self.title} "
+        if cell_len(title) > inner:
+            title = title[:max(inner - 1, 0)] + "…"
         rows = [[Segment(frame.top_left + frame.top), Segment(title),
                  Segment(frame.top * (inner - cell_len(title)) + frame.top + frame.top_right)]]
         left, right = Segment(frame.mid_left + " "), Segment(" " + frame.mid_right)
+        # Colours a console would drop (no colour system, nothing recorded) are not made.
+        styled = self.highlight and (console.color_system is not None or console.record)
         for line in self.lines:
-            rows.append([left, *_line_segments(line, self.highlight),
-                         Segment(" " * (inner - cell_len(line))), right])
-        rows.append([Segment(frame.bottom_left + frame.bottom * (self.width - 2)
+            if self.ascii and len(line) <= inner:
+                text = f"{left.text}{line}{' ' * (inner - len(line))}{right.text}"
+                rows.append([Segment(text)] if not styled else
+                            [left, *_line_segments(line, True), Segment(text[2 + len(line):-2]),
+                             right])
+                continue
+            segments = _line_segments(line, styled)
+            if cell_len(line) <= inner:
+                rows.append([left, *segments, Segment(" " * (inner - cell_len(line))), right])
+                continue
+            pieces, indent = fold(line, inner)
+            pad = Segment(" " * indent)
+            for k, run in enumerate(_cut(segments, [len(piece) for piece in pieces])):
+                used = len(pieces[k]) + indent * (k > 0)
+                rows.append([left, *([pad] if k else []), *run,
+                             Segment(" " * (inner - used)), right])
+        rows.append([Segment(frame.bottom_left + frame.bottom * (width - 2)
                              + frame.bottom_right)])
         return rows
 

@@ -18,7 +18,7 @@ from vmapx._render.code import CodePanel, SideBySide
 from vmapx._render.common import (BATCH_STYLE, DASH, arg_axes_cells, axes_cells, shape_text,
                                   title)
 from vmapx._render.shape import error_panel
-from vmapx._report.jaxpr import AlignRow, Equation, JaxprReport, Version
+from vmapx._report.jaxpr import AlignRow, Equation, JaxprReport, Pitfall, Version
 from vmapx._text.trees import axes_text
 
 ALIGN_ROWS_SHOWN = 40
@@ -177,13 +177,36 @@ def _costs_table(report: JaxprReport) -> Group:
     return Group(*parts)
 
 
+_EQNS_SHOWN = 6  # equation numbers listed for a pitfall found at many equations
+
+
+def _grouped(warnings: list[Pitfall]) -> list[tuple[str, list[int], str]]:
+    """(kind, equations, message) per distinct pitfall: the same finding at many equations
+    (a transpose in each of 1,600 layers) is one entry listing where, not 1,600 paragraphs."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for w in warnings:
+        groups.setdefault((w.kind, w.message.replace(f" (eqn {w.equation})", "")),
+                          []).append(w.equation)
+    return [(kind, eqns, message) for (kind, message), eqns in groups.items()]
+
+
+def _where(eqns: list[int]) -> str:
+    if len(eqns) == 1:
+        return f"eqn {eqns[0]}"
+    shown = ", ".join(map(str, eqns[:_EQNS_SHOWN - 1]))
+    rest = f", … {eqns[-1]}" if len(eqns) > _EQNS_SHOWN else f", {eqns[-1]}"
+    return f"×{len(eqns)}, eqns {shown}{rest}"
+
+
 def _warnings_panel(report: JaxprReport) -> Panel:
     body = Text()
-    for k, w in enumerate(report.warnings):
+    for k, (kind, eqns, message) in enumerate(_grouped(report.warnings)):
         if k:
             body.append("\n")
-        body.append(f"{w.kind} (eqn {w.equation}): ", style="bold yellow")
-        body.append(w.message)
+        body.append(f"{kind} ({_where(eqns)}): ", style="bold yellow")
+        body.append(message if len(eqns) > 1 else
+                    next(w.message for w in report.warnings if w.equation == eqns[0]
+                         and w.kind == kind))
     return Panel(body, title="pitfalls", title_align="left", border_style="yellow")
 
 
