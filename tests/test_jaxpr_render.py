@@ -146,3 +146,15 @@ def test_a_pitfall_found_at_many_equations_is_one_entry():
     eqns = [w.equation for w in transposes]
     assert f"extra_transpose (×{len(eqns)}, eqns {eqns[0]}, {eqns[1]}," in out
     assert f"… {eqns[-1]})" in " ".join(out.split())
+
+
+def test_alignment_table_keeps_shapes_whole_at_80_columns():
+    """vmap beside the twin (broadcast_in_dim, two-digit shapes) fits 80 columns: no shape cut
+    over two lines."""
+    f, batched = _stack(3)
+    r = jaxpr(f, "f32[5]", batch=16, manual=batched, settings=JaxprSettings(cost=False))
+    out = text(80, r)
+    table = out[out.index("equations, aligned by primitive"):]
+    rows = [line for line in table.splitlines() if "broadcast_in_dim" in line]
+    assert rows and all(line.count("f32[1,5]") == 2 for line in rows)
+    assert "f32[5,16]" in table and "f32[16,5]" in table

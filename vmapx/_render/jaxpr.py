@@ -102,7 +102,7 @@ def _alignment_table(report: JaxprReport, rows: list[AlignRow], other: Version |
         vm = _as_stage(vm)
         other = _as_stage(other) if other is not None and other.stage_ops is not None else None
     table = Table(title=title(heading), title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
+                  pad_edge=False, padding=0)  # the box puts a space between columns
     n = 4 if report.stage == "jaxpr" or vm.stage_ops is None else 3  # no batch axes there
     side = ("#", vm.label, "output", "batch")[:n]
     cols = side + (("", "#", other.label, "output", "batch")[:n + 1] if other is not None
