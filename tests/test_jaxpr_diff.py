@@ -31,7 +31,28 @@ def test_long_sequences_a_few_edits_apart_are_fast_and_exact():
     a = ["dot_general", "add", "tanh"] * 300 + ["reduce_sum"]
     b = ["slice", "squeeze"] + a + ["stack"]
     assert _matches(a, b) == [(i, i + 2) for i in range(len(a))]
-    assert len(_matches(a, a[::-1], max_edits=10)) > 0  # the difflib fallback
+    assert len(_matches(a, a[::-1], max_edits=10)) == lcs_length(a, a[::-1])  # past Myers
+
+
+@settings(max_examples=300, deadline=None)
+@given(seqs, seqs)
+def test_past_max_edits_the_bit_parallel_rows_give_a_longest_common_subsequence(a, b):
+    pairs = _matches(a, b, max_edits=0)   # any difference at all: the bit-parallel path
+    assert all(a[i] == b[j] for i, j in pairs)
+    assert all(p[0] < q[0] and p[1] < q[1] for p, q in zip(pairs, pairs[1:]))
+    assert len(pairs) == lcs_length(a, b)
+
+
+def test_a_deep_vmap_against_its_loop_lines_up_every_layer():
+    """1,600 layers: vmap has a transpose and a broadcast per layer that one loop iteration has
+    not, 3,200 edits past Myers' bound. Every dot_general/add/tanh lines up (the difflib
+    fallback this replaced matched 3 of them)."""
+    layer = ["dot_general", "transpose", "broadcast_in_dim", "add", "tanh"]
+    a = layer * 1600 + ["reduce_sum"]
+    b = ["slice", "squeeze"] + ["dot_general", "add", "tanh"] * 1600 + ["reduce_sum", "stack"]
+    pairs = _matches(a, b)
+    assert len(pairs) == 3 * 1600 + 1
+    assert all(a[i] == b[j] for i, j in pairs)
 
 
 def one_diagonal_at_a_time(a, b):

@@ -41,10 +41,24 @@ def shapes(variables: Any) -> list[tuple[str, tuple[int, ...]]]:
     for v in variables:
         aval = getattr(v, "aval", None)
         shape = getattr(aval, "shape", None)
-        dtype = getattr(aval, "dtype", None)
-        out.append((dtype.name if hasattr(dtype, "name") else str(dtype or "?"),
+        out.append((_dtype_name(getattr(aval, "dtype", None)),
                     shape if type(shape) is tuple else tuple(shape or ())))
     return out
+
+
+_DTYPE_NAMES: dict[Any, str] = {}
+
+
+def _dtype_name(dtype: Any) -> str:
+    """`dtype.name` (NumPy builds that string on every access: once per dtype here)."""
+    try:
+        return _DTYPE_NAMES[dtype]
+    except KeyError:
+        name = dtype.name if hasattr(dtype, "name") else str(dtype or "?")
+        _DTYPE_NAMES[dtype] = name
+        return name
+    except TypeError:  # an unhashable stand-in
+        return dtype.name if hasattr(dtype, "name") else str(dtype or "?")
 
 
 def out_shapes(eqn: Any) -> list[tuple[str, tuple[int, ...]]]:
