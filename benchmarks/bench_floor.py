@@ -37,13 +37,17 @@ def _load(path: Path):
     return module
 
 
-def _import_time(code: str, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
+def _import_times(codes: list[str], runs: int) -> list[float]:
+    """Median seconds of `python -c CODE` for each code: one warm-up each, then in turns."""
+    for code in codes:
         subprocess.run([PY, "-c", code], check=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    times: list[list[float]] = [[] for _ in codes]
+    for _ in range(runs):
+        for k, code in enumerate(codes):
+            t0 = time.perf_counter()
+            subprocess.run([PY, "-c", code], check=True)
+            times[k].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
 
 
 def phases(m) -> dict[str, float]:
@@ -81,8 +85,9 @@ def main() -> None:
     parser.add_argument("--layers", default="100,400,1600")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    jax_import = _import_time("import jax, jax.numpy", args.runs)
-    cli_import = _import_time("import jax, jax.numpy, typer, rich.console", args.runs)
+    jax_import, cli_import = _import_times(["import jax, jax.numpy",
+                                            "import jax, jax.numpy, typer, rich.console"],
+                                           args.runs)
     print(f"import: jax {jax_import:.2f} s, jax+typer+rich {cli_import:.2f} s "
           f"(median of {args.runs})")
     print(f"{'layers':>6} {'bare':>6} {'traces':>7} {'prints':>7} {'costs':>6}   "
