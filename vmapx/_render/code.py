@@ -138,13 +138,15 @@ class CodePanel:
                             [left, *_line_segments(line, True), Segment(text[2 + len(line):-2]),
                              right])
                 continue
-            segments = _line_segments(line, styled)
+            segments = _line_segments(line, styled) if styled else [Segment(line)]
             if cell_len(line) <= inner:
                 rows.append([left, *segments, Segment(" " * (inner - cell_len(line))), right])
                 continue
             pieces, indent = fold(line, inner)
             pad = Segment(" " * indent)
-            for k, run in enumerate(_cut(segments, [len(piece) for piece in pieces])):
+            runs = (_cut(segments, [len(piece) for piece in pieces]) if styled else
+                    [[Segment(piece)] for piece in pieces])
+            for k, run in enumerate(runs):
                 used = len(pieces[k]) + indent * (k > 0)
                 rows.append([left, *([pad] if k else []), *run,
                              Segment(" " * (inner - used)), right])
