@@ -50,12 +50,13 @@ _DTYPE_NAMES: dict[Any, str] = {}
 
 
 def _dtype_name(dtype: Any) -> str:
-    """`dtype.name` (NumPy builds that string on every access: once per dtype here)."""
+    """`dtype.name` (NumPy builds that string on every access: once per dtype here; keyed by
+    type too, since `np.dtype("float32") == np.float32`)."""
+    key = (type(dtype), dtype)
     try:
-        return _DTYPE_NAMES[dtype]
+        return _DTYPE_NAMES[key]
     except KeyError:
-        name = dtype.name if hasattr(dtype, "name") else str(dtype or "?")
-        _DTYPE_NAMES[dtype] = name
+        name = _DTYPE_NAMES[key] = dtype.name if hasattr(dtype, "name") else str(dtype or "?")
         return name
     except TypeError:  # an unhashable stand-in
         return dtype.name if hasattr(dtype, "name") else str(dtype or "?")

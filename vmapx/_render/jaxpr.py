@@ -182,20 +182,22 @@ _EQNS_SHOWN = 6  # equation numbers listed for a pitfall found at many equations
 
 def _grouped(warnings: list[Pitfall]) -> list[tuple[str, list[int], str]]:
     """(kind, equations, message) per distinct pitfall: the same finding at many equations
-    (a transpose in each of 1,600 layers) is one entry listing where, not 1,600 paragraphs."""
-    groups: dict[tuple[str, str], list[int]] = {}
+    (a transpose in each of 1,600 layers) is one entry listing where, not 1,600 paragraphs;
+    a finding at one equation keeps its own message."""
+    groups: dict[tuple[str, str], list[Pitfall]] = {}
     for w in warnings:
-        groups.setdefault((w.kind, w.message.replace(f" (eqn {w.equation})", "")),
-                          []).append(w.equation)
-    return [(kind, eqns, message) for (kind, message), eqns in groups.items()]
+        groups.setdefault((w.kind, w.message.replace(f" (eqn {w.equation})", "")), []).append(w)
+    return [(kind, [w.equation for w in found], message if len(found) > 1 else found[0].message)
+            for (kind, message), found in groups.items()]
 
 
 def _where(eqns: list[int]) -> str:
+    """`eqn 3`; `×3, eqns 1, 6, 11`; `×1600, eqns 1, 6, 11, 16, 21, … 7996`."""
     if len(eqns) == 1:
         return f"eqn {eqns[0]}"
-    shown = ", ".join(map(str, eqns[:_EQNS_SHOWN - 1]))
-    rest = f", … {eqns[-1]}" if len(eqns) > _EQNS_SHOWN else f", {eqns[-1]}"
-    return f"×{len(eqns)}, eqns {shown}{rest}"
+    listed = eqns if len(eqns) <= _EQNS_SHOWN else eqns[:_EQNS_SHOWN - 1]
+    more = f", … {eqns[-1]}" if len(eqns) > _EQNS_SHOWN else ""
+    return f"×{len(eqns)}, eqns {', '.join(map(str, listed))}{more}"
 
 
 def _warnings_panel(report: JaxprReport) -> Panel:
@@ -204,9 +206,7 @@ def _warnings_panel(report: JaxprReport) -> Panel:
         if k:
             body.append("\n")
         body.append(f"{kind} ({_where(eqns)}): ", style="bold yellow")
-        body.append(message if len(eqns) > 1 else
-                    next(w.message for w in report.warnings if w.equation == eqns[0]
-                         and w.kind == kind))
+        body.append(message)
     return Panel(body, title="pitfalls", title_align="left", border_style="yellow")
 
 
