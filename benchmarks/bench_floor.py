@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench_scale import BATCH, WIDTH, write_module  # this folder is on sys.path
+from bench_jaxpr import samples  # the one whole-process timer (this folder is on sys.path)
+from bench_scale import BATCH, WIDTH, modules
 
 PY = sys.executable
 
@@ -35,19 +34,6 @@ def _load(path: Path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _import_times(codes: list[str], runs: int) -> list[float]:
-    """Median seconds of `python -c CODE` for each code: one warm-up each, then in turns."""
-    for code in codes:
-        subprocess.run([PY, "-c", code], check=True)
-    times: list[list[float]] = [[] for _ in codes]
-    for _ in range(runs):
-        for k, code in enumerate(codes):
-            t0 = time.perf_counter()
-            subprocess.run([PY, "-c", code], check=True)
-            times[k].append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in times]
 
 
 def phases(m) -> dict[str, float]:
@@ -85,23 +71,23 @@ def main() -> None:
     parser.add_argument("--layers", default="100,400,1600")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    jax_import, cli_import = _import_times(["import jax, jax.numpy",
-                                            "import jax, jax.numpy, typer, rich.console"],
-                                           args.runs)
+    imports = {"jax": [PY, "-c", "import jax, jax.numpy"],
+               "cli": [PY, "-c", "import jax, jax.numpy, typer, rich.console"]}
+    walls, _ = samples(imports, args.runs)
+    jax_import, cli_import = (statistics.median(walls[k]) for k in imports)
     print(f"import: jax {jax_import:.2f} s, jax+typer+rich {cli_import:.2f} s "
           f"(median of {args.runs})")
     print(f"{'layers':>6} {'bare':>6} {'traces':>7} {'prints':>7} {'costs':>6}   "
           "floor ratio (no-cost)")
-    with tempfile.TemporaryDirectory() as tmp:
-        for layers in (int(n) for n in args.layers.split(",")):
-            m = _load(write_module(Path(tmp), layers))
-            runs = [phases(m) for _ in range(args.runs)]
-            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-            answer = med["trace"] + med["print"]
-            base = jax_import + med["bare"]
-            print(f"{layers:>6} {med['bare']:6.2f} {med['trace']:7.2f} {med['print']:7.2f} "
-                  f"{med['cost']:6.2f}   {(cli_import + answer + med['cost']) / base:.2f}x "
-                  f"({(cli_import + answer) / base:.2f}x)")
+    for layers, path in modules(args.layers):
+        m = _load(path)
+        runs = [phases(m) for _ in range(args.runs)]
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        answer = med["trace"] + med["print"]
+        base = jax_import + med["bare"]
+        print(f"{layers:>6} {med['bare']:6.2f} {med['trace']:7.2f} {med['print']:7.2f} "
+              f"{med['cost']:6.2f}   {(cli_import + answer + med['cost']) / base:.2f}x "
+              f"({(cli_import + answer) / base:.2f}x)")
 
 
 if __name__ == "__main__":

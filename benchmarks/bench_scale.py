@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from bench_jaxpr import samples  # the one whole-process timer (this folder is on sys.path)
 
@@ -75,6 +76,13 @@ def write_module(folder: Path, layers: int) -> Path:
     return path
 
 
+def modules(layers: str) -> Iterator[tuple[int, Path]]:
+    """(L, the L-layer module's path) for each L of "100,400,1600", in a temporary folder."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (int(text) for text in layers.split(",")):
+            yield n, write_module(Path(tmp), n)
+
+
 def commands(path: Path, extra: dict[str, list[str]]) -> dict[str, list[str]]:
     cmds = {}
     for cmd, call in CALLS.items():
@@ -100,22 +108,20 @@ def main() -> None:
           f"(load average before: {os.getloadavg()[0]:.2f})")
     print(f"{'layers':>6}  {'command':24} {'wall':>8} {'ratio':>6}   {'CPU':>8} {'ratio':>6}"
           "   wall spread (min … max)")
-    with tempfile.TemporaryDirectory() as tmp:
-        for layers in (int(n) for n in args.layers.split(",")):
-            path = write_module(Path(tmp), layers)
-            walls, cpus = samples(commands(path, extra), args.runs)
-            for name, times in walls.items():
-                cmd = name.split()[1]
-                base = statistics.median(walls[f"bare {cmd}"])
-                cpu0 = statistics.median(cpus[f"bare {cmd}"])
-                med, cpu = statistics.median(times), statistics.median(cpus[name])
-                note = ""
-                if not name.startswith("bare"):
-                    target = targets[cmd]
-                    note = f"  (target <= {target}x: {'ok' if med / base <= target else 'OVER'})"
-                print(f"{layers:>6}  {name:24} {med * 1e3:6.0f}ms {med / base:5.2f}x   "
-                      f"{cpu * 1e3:6.0f}ms {cpu / cpu0:5.2f}x   "
-                      f"{min(times) * 1e3:.0f} … {max(times) * 1e3:.0f} ms{note}")
+    for layers, path in modules(args.layers):
+        walls, cpus = samples(commands(path, extra), args.runs)
+        for name, times in walls.items():
+            cmd = name.split()[1]
+            base = statistics.median(walls[f"bare {cmd}"])
+            cpu0 = statistics.median(cpus[f"bare {cmd}"])
+            med, cpu = statistics.median(times), statistics.median(cpus[name])
+            note = ""
+            if not name.startswith("bare"):
+                target = targets[cmd]
+                note = f"  (target <= {target}x: {'ok' if med / base <= target else 'OVER'})"
+            print(f"{layers:>6}  {name:24} {med * 1e3:6.0f}ms {med / base:5.2f}x   "
+                  f"{cpu * 1e3:6.0f}ms {cpu / cpu0:5.2f}x   "
+                  f"{min(times) * 1e3:.0f} … {max(times) * 1e3:.0f} ms{note}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -149,12 +149,13 @@ def _matches(a: list[str], b: list[str], max_edits: int = 2000) -> list[tuple[in
     aa = np.array([codes.setdefault(p, len(codes)) for p in a] + [-1], dtype=np.int64)
     bb = np.array([codes.setdefault(p, len(codes)) for p in b] + [-2], dtype=np.int64)
     rows = _BitRows(aa[:-1].tolist(), bb[:-1].tolist())
-    if size - 2 * rows.lcs(m, n) > max_edits:  # the number of edits, known before Myers runs
+    edits = size - 2 * rows.lcs(m, n)  # known before Myers runs
+    if edits > max_edits:
         return _lcs_pairs(rows)
     off = size + 1
     v = np.zeros(2 * size + 3, dtype=np.int64)
     trace = []
-    for d in range(min(size, max_edits) + 1):
+    for d in range(edits + 1):  # Myers reaches the end in round `edits`
         trace.append(v[off - d - 1:off + d + 2].copy())
         ks = np.arange(-d, d + 1, 2)
         left, right = v[off + ks - 1], v[off + ks + 1]
@@ -170,7 +171,7 @@ def _matches(a: list[str], b: list[str], max_edits: int = 2000) -> list[tuple[in
         v[off + ks] = xs
         if np.any((xs >= n) & (ys >= m)):
             return _backtrack(trace, n, m)
-    return _lcs_pairs(rows)
+    raise AssertionError(f"Myers' diff did not end in {edits} rounds")
 
 
 class _BitRows:
@@ -216,7 +217,7 @@ class _BitRows:
 
     def lcs(self, i: int, j: int) -> int:
         """The LCS length of b[:i] and a[:j]."""
-        return j - _popcount(self.row(i) & ((1 << j) - 1))
+        return j - (self.row(i) & ((1 << j) - 1)).bit_count()
 
 
 def _lcs_pairs(rows: _BitRows) -> list[tuple[int, int]]:
@@ -236,10 +237,6 @@ def _lcs_pairs(rows: _BitRows) -> list[tuple[int, int]]:
         else:
             j -= 1
     return pairs[::-1]
-
-
-def _popcount(x: int) -> int:
-    return x.bit_count()
 
 
 def _backtrack(trace: list[Any], x: int, y: int) -> list[tuple[int, int]]:

@@ -37,9 +37,8 @@ def jaxpr_text(text: str) -> Text:
     return out
 
 
-def _line_segments(line: str, highlight: bool) -> list[Segment]:
-    if not highlight:
-        return [Segment(line)]
+def _line_segments(line: str) -> list[Segment]:
+    """One line, coloured as `jaxpr_text` colours it."""
     out, pos = [], 0
     for m in _TOKENS.finditer(line):
         start, end = m.span()
@@ -132,19 +131,15 @@ class CodePanel:
         # Colours a console would drop (no colour system, nothing recorded) are not made.
         styled = self.highlight and (console.color_system is not None or console.record)
         for line in self.lines:
-            if self.ascii and len(line) <= inner:
-                text = f"{left.text}{line}{' ' * (inner - len(line))}{right.text}"
-                rows.append([Segment(text)] if not styled else
-                            [left, *_line_segments(line, True), Segment(text[2 + len(line):-2]),
-                             right])
+            used = len(line) if self.ascii else cell_len(line)
+            if used <= inner:
+                pad = " " * (inner - used)
+                rows.append([left, *_line_segments(line), Segment(pad), right] if styled else
+                            [Segment(f"{left.text}{line}{pad}{right.text}")])
                 continue
-            segments = _line_segments(line, styled) if styled else [Segment(line)]
-            if cell_len(line) <= inner:
-                rows.append([left, *segments, Segment(" " * (inner - cell_len(line))), right])
-                continue
-            pieces, indent = fold(line, inner)
+            pieces, indent = fold(line, inner)  # only ASCII text is folded (see above)
             pad = Segment(" " * indent)
-            runs = (_cut(segments, [len(piece) for piece in pieces]) if styled else
+            runs = (_cut(_line_segments(line), [len(piece) for piece in pieces]) if styled else
                     [[Segment(piece)] for piece in pieces])
             for k, run in enumerate(runs):
                 used = len(pieces[k]) + indent * (k > 0)
